@@ -1,0 +1,41 @@
+# onewindow — everything a fresh Debian machine needs is behind these targets.
+# `make run` and `make test` install what is missing (quietly when nothing is), then act.
+PY      ?= python3
+VENV    := .venv
+VPY     := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+APT_PKGS := sqlite3
+CONFIG  ?= config/district-centre.toml
+PORT    ?= 8000
+
+.PHONY: setup run test bench lint clean system-packages
+
+setup: system-packages $(STAMP)
+
+system-packages:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PY) -m venv $(VENV)
+	@$(VPY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/onewindow serve --config $(CONFIG) --port $(PORT) --dev
+
+test: setup
+	$(VPY) -m pytest -q
+
+bench: setup
+	$(VPY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf var .pytest_cache

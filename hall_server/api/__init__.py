@@ -1,0 +1,1 @@
+"""The HTTP/WebSocket API under /api/v1, one router per resource."""

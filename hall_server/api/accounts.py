@@ -1,0 +1,47 @@
+"""Log in and out, who am I, and (admin) user accounts."""
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends, Request
+
+from ..auth import Principal, hash_password, verify_password
+from ..runtime import Hall
+from .deps import bearer, current, get_hall, require
+from .models import LoginRequest, UserRequest
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/login", summary="Exchange a username and password for a bearer token")
+async def login(body: LoginRequest, hall: Hall = Depends(get_hall)) -> dict:
+    stored = hall.auth.password_hash(hall.store.read, body.username)
+    # scrypt is slow on purpose: run it off the event loop; compare against a dummy when unknown
+    ok = await asyncio.to_thread(verify_password, body.password, stored or "scrypt$16384$8$1$AAAA$AAAA")
+    return await hall.write(hall.auth.login, body.username, body.password, hall.clock.now(), ok and bool(stored))
+
+
+@router.post("/auth/logout", status_code=204, summary="Forget this token")
+async def logout(request: Request, hall: Hall = Depends(get_hall), who: Principal = Depends(current)) -> None:
+    await hall.write(hall.auth.logout, bearer(request))
+
+
+@router.get("/auth/me", summary="The caller's user name, role and window")
+def me(hall: Hall = Depends(get_hall), who: Principal = Depends(current)) -> dict:
+    row = hall.store.read.execute("SELECT number FROM windows WHERE clerk=?", (who.username,)).fetchone()
+    return {"username": who.username, "role": who.role, "expires_at": who.expires_at,
+            "window": row[0] if row else None}
+
+
+@router.post("/users", status_code=201, summary="Create a user (admin)")
+async def create_user(body: UserRequest, hall: Hall = Depends(get_hall),
+                      who: Principal = Depends(require("admin"))) -> dict:
+    pw_hash = await asyncio.to_thread(hash_password, body.password)
+    return await hall.write(hall.auth.create_user, body.username, body.password, body.role, hall.clock.now(),
+                            pw_hash)
+
+
+@router.get("/users", summary="List users (admin)")
+def list_users(hall: Hall = Depends(get_hall), who: Principal = Depends(require("admin"))) -> list[dict]:
+    return [dict(r) for r in hall.store.read.execute(
+        "SELECT username, role, created_at, disabled FROM users ORDER BY username")]

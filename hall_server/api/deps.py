@@ -1,0 +1,36 @@
+"""FastAPI dependencies: the running hall and the caller's identity."""
+from __future__ import annotations
+
+from fastapi import Depends, Request
+
+from ..auth import Principal
+from ..errors import Forbidden
+from ..runtime import Hall
+
+STAFF = ("clerk", "supervisor", "admin")
+WATCHERS = ("clerk", "supervisor", "technician", "admin")
+
+
+def get_hall(request: Request) -> Hall:
+    return request.app.state.hall
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def current(request: Request, hall: Hall = Depends(get_hall)) -> Principal:
+    return hall.auth.principal(bearer(request), hall.clock.now())
+
+
+def require(*roles: str):
+    """A dependency that lets through only the given roles (admin always)."""
+    def check(p: Principal = Depends(current)) -> Principal:
+        if p.role != "admin" and p.role not in roles:
+            raise Forbidden("role_forbidden", f"角色 {p.role} 无权执行此操作",
+                            f"a {p.role} may not do this; it needs one of: {', '.join(roles)} or admin",
+                            role=p.role)
+        return p
+    return check

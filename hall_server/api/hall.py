@@ -1,0 +1,43 @@
+"""The hall, its windows and its queues (read-only; public, since the screens show the same)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from ..errors import window_not_found
+from ..runtime import Hall
+from .deps import get_hall
+
+router = APIRouter(prefix="/api/v1", tags=["hall"])
+
+
+@router.get("/hall", summary="The hall, its matter groups, matters and windows")
+def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
+    cfg = hall.cfg
+    return {
+        "code": cfg.hall.code, "name": cfg.hall.name, "name_en": cfg.hall.name_en, "level": cfg.hall.level,
+        "timezone": cfg.hall.timezone, "opening": cfg.hall.opening, "address": cfg.hall.address,
+        "phone": cfg.hall.phone, "service_day": hall.engine.today(),
+        "groups": [g.model_dump() for g in cfg.groups],
+        "matters": [m.model_dump() for m in cfg.matters],
+        "windows": [{"number": w.number, "name": w.name, "zone": w.zone, "staffing": w.staffing,
+                     "serves": list(w.serves)} for w in cfg.windows],
+    }
+
+
+@router.get("/queue", summary="Waiting counts and longest waits per matter group and matter, today")
+def get_queue(hall: Hall = Depends(get_hall)) -> dict:
+    return hall.views.queue(hall.store.read, hall.clock.now())
+
+
+@router.get("/windows", summary="Every window's state, clerk, current ticket and count served today")
+def get_windows(hall: Hall = Depends(get_hall)) -> list[dict]:
+    served = hall.views.served_today(hall.store.read, hall.engine.today())
+    return [{**w, "served_today": served.get(w["number"], 0)} for w in hall.views.windows(hall.store.read)]
+
+
+@router.get("/windows/{number}", summary="One window")
+def get_window(number: int, hall: Hall = Depends(get_hall)) -> dict:
+    if hall.cfg.window(number) is None:
+        raise window_not_found(number)
+    served = hall.views.served_today(hall.store.read, hall.engine.today())
+    return {**hall.views.window(hall.store.read, number), "served_today": served.get(number, 0)}

@@ -1,0 +1,37 @@
+"""Server and device health. Devices are supervised from the driver issue on; until then the list is
+the devices configured for the hall (none in the default configs)."""
+from __future__ import annotations
+
+import os
+import resource
+import sqlite3
+import time
+
+from fastapi import APIRouter, Depends
+
+from ..runtime import Hall
+from .deps import get_hall
+
+router = APIRouter(prefix="/api/v1", tags=["health"])
+
+
+@router.get("/health", summary="Server and device health")
+def health(hall: Hall = Depends(get_hall)) -> dict:
+    read = hall.store.read
+    try:
+        read.execute("SELECT value FROM meta WHERE key='service_day'").fetchone()
+        db_ok, db_detail = True, "ok"
+    except sqlite3.Error as exc:  # reported, not raised: health must answer when the store cannot
+        db_ok, db_detail = False, str(exc)
+    st = os.statvfs(hall.store.path.parent)
+    return {
+        "status": "ok" if db_ok else "fault",
+        "hall": hall.cfg.hall.code,
+        "service_day": hall.engine.today(),
+        "uptime_s": round(time.monotonic() - hall.started_monotonic, 1),
+        "latest_seq": hall.bus.latest_seq,
+        "database": {"ok": db_ok, "detail": db_detail, "path": str(hall.store.path), "commits": hall.store.commits,
+                     "size_bytes": hall.store.path.stat().st_size, "free_bytes": st.f_bavail * st.f_frsize},
+        "memory_max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "devices": [],
+    }

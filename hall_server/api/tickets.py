@@ -1,0 +1,72 @@
+"""Tickets: issue, look up, history, and the moves that are not a window's (requeue, cancel, transfer)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from ..auth import Principal
+from ..errors import ticket_not_found
+from ..runtime import Hall
+from .deps import STAFF, get_hall, require
+from .models import IssueRequest, ReasonRequest, TransferRequest
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
+
+
+@router.post("", status_code=201, summary="Issue a ticket for a matter")
+async def issue(body: IssueRequest, hall: Hall = Depends(get_hall),
+                who: Principal = Depends(require("kiosk", *STAFF))) -> dict:
+    channel = "kiosk" if who.role == "kiosk" else body.channel
+    return await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
+                            citizen_ref=body.citizen_ref, kiosk=body.kiosk, actor=who.username)
+
+
+@router.get("", summary="Today's tickets, optionally of one status")
+def list_tickets(status: Status | None = None, limit: int = Query(200, le=2000),
+                 hall: Hall = Depends(get_hall), who: Principal = Depends(require(*STAFF, "technician"))
+                 ) -> list[dict]:
+    sql = "SELECT id FROM tickets WHERE service_day=?"
+    args: list = [hall.engine.today()]
+    if status:
+        sql += " AND status=?"
+        args.append(status)
+    now = hall.clock.now()
+    rows = hall.store.read.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+    return [hall.views.ticket(hall.store.read, r[0], now) for r in rows]
+
+
+@router.get("/{ticket_id}", summary="One ticket: its status, place in line and estimated wait")
+def get_ticket(ticket_id: int, hall: Hall = Depends(get_hall)) -> dict:
+    t = hall.views.ticket(hall.store.read, ticket_id, hall.clock.now())
+    if t is None:
+        raise ticket_not_found(ticket_id)
+    return t
+
+
+@router.get("/{ticket_id}/history", summary="Every call, recall, transfer and finish of a ticket, with who")
+def get_history(ticket_id: int, hall: Hall = Depends(get_hall),
+                who: Principal = Depends(require(*STAFF, "technician"))) -> list[dict]:
+    if hall.views.ticket(hall.store.read, ticket_id, hall.clock.now()) is None:
+        raise ticket_not_found(ticket_id)
+    return hall.views.history(hall.store.read, ticket_id)
+
+
+@router.post("/{ticket_id}/requeue", summary="Put a returning no-show back in line after a few places")
+async def requeue(ticket_id: int, hall: Hall = Depends(get_hall), who: Principal = Depends(require(*STAFF))) -> dict:
+    return await hall.write(hall.engine.requeue, ticket_id, actor=who.username)
+
+
+@router.post("/{ticket_id}/cancel", summary="Cancel a waiting ticket")
+async def cancel(ticket_id: int, body: ReasonRequest | None = None, hall: Hall = Depends(get_hall),
+                 who: Principal = Depends(require("supervisor"))) -> dict:
+    return await hall.write(hall.engine.cancel, ticket_id, actor=who.username, reason=(body or ReasonRequest()).reason)
+
+
+@router.post("/{ticket_id}/transfer", summary="Move a waiting ticket to a matter or window, keeping its place")
+async def transfer(ticket_id: int, body: TransferRequest, hall: Hall = Depends(get_hall),
+                   who: Principal = Depends(require("supervisor"))) -> dict:
+    return await hall.write(hall.engine.transfer_ticket, ticket_id, actor=who.username, to_matter=body.to_matter,
+                            to_window=body.to_window, reason=body.reason)

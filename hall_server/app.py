@@ -1,0 +1,97 @@
+"""The FastAPI application: routers, error format, the landing page and the offline API reference."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .api import accounts, events, hall, health, tickets, windows
+from .errors import HallError
+from .runtime import Hall
+from .store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+TICK_S = 30.0
+
+
+def create_app(hall_rt: Hall) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hall_rt.start()
+        ticker = asyncio.create_task(_tick(hall_rt))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            hall_rt.close()
+
+    app = FastAPI(title="onewindow hall server", version="1", lifespan=lifespan, docs_url=None,
+                  redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
+    app.state.hall = hall_rt
+    for module in (hall, tickets, windows, events, accounts, health):
+        app.include_router(module.router)
+    templates = Jinja2Templates(directory=HERE / "templates")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(HallError)
+    async def hall_error(_: Request, exc: HallError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_error(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        err = HallError("store_unavailable", "系统暂时无法保存，请稍后重试或联系技术人员",
+                        f"{exc}; nothing was changed — retry, and ask a technician to check the disk", status=503)
+        return JSONResponse(err.body(), status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for e in exc.errors():
+            loc = [str(p) for p in e["loc"] if p != "body"]
+            problems.append({"field": ".".join(loc) or "body", "problem": e["msg"], "type": e["type"]})
+        fields = ", ".join(p["field"] for p in problems)
+        err = HallError("invalid_request", f"请求有误：{fields}",
+                        "; ".join(f"{p['field']}: {p['problem']}" for p in problems), status=422,
+                        fields=problems)
+        return JSONResponse(err.body(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        err = HallError(code, f"{request.url.path}：{exc.detail}",
+                        f"{request.method} {request.url.path}: {exc.detail}; see /api/docs", status=exc.status_code)
+        return JSONResponse(err.body(), status_code=exc.status_code)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def landing(request: Request) -> HTMLResponse:
+        rt: Hall = request.app.state.hall
+        return templates.TemplateResponse(request, "index.html", {
+            "cfg": rt.cfg, "windows": rt.views.windows(rt.store.read),
+            "queue": rt.views.queue(rt.store.read, rt.clock.now()),
+            "groups": {g.code: g for g in rt.cfg.groups}})
+
+    @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "api_docs.html", {"spec": request.app.openapi()})
+
+    return app
+
+
+async def _tick(rt: Hall) -> None:
+    """Let a due rollover happen on time even when nobody takes a ticket."""
+    while True:
+        await asyncio.sleep(TICK_S)
+        try:
+            await rt.write(rt.engine.tick)
+        except Exception:  # logged and retried at the next tick; the server keeps serving
+            log.exception("rollover check failed")

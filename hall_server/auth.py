@@ -1,0 +1,107 @@
+"""Users, roles, passwords (scrypt) and bearer tokens.
+
+Tokens are random; only their SHA-256 is stored, so a copy of the database does not let anyone in.
+Valid tokens are cached in memory (the writer thread changes them; the event loop reads them).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from .errors import Conflict, HallError, Unauthorized
+from .store import Change
+
+Role = Literal["kiosk", "clerk", "supervisor", "technician", "admin"]
+ROLES: tuple[str, ...] = ("kiosk", "clerk", "supervisor", "technician", "admin")
+TOKEN_DAYS = {"kiosk": 365, "clerk": 1, "supervisor": 7, "technician": 7, "admin": 1}
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: str
+    expires_at: str
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                         dklen=32)
+    return hmac.compare_digest(got, base64.b64decode(digest))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Auth:
+    def __init__(self, read: sqlite3.Connection):
+        self._tokens: dict[str, Principal] = {}
+        for row in read.execute("SELECT t.token_hash, u.username, u.role, t.expires_at FROM tokens t"
+                                " JOIN users u USING (username) WHERE u.disabled=0"):
+            self._tokens[row[0]] = Principal(row[1], row[2], row[3])
+
+    def principal(self, token: str | None, now: datetime) -> Principal:
+        if not token:
+            raise Unauthorized("not_authenticated", "请先登录", "log in first: POST /api/v1/auth/login, then send "
+                               "'Authorization: Bearer <token>'")
+        p = self._tokens.get(_token_hash(token))
+        if p is None or p.expires_at < now.isoformat():
+            raise Unauthorized("invalid_token", "登录已失效，请重新登录",
+                               "the token is unknown or expired; log in again")
+        return p
+
+    # -- changes (run by the store's writer) -----------------------------------------------------
+    def create_user(self, conn: sqlite3.Connection, username: str, password: str, role: str, now: datetime,
+                    pw_hash: str | None = None) -> Change:
+        if role not in ROLES:
+            raise HallError("unknown_role", f"未知角色 {role}", f"unknown role {role!r}; use one of {ROLES}",
+                            status=422)
+        if conn.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
+            raise Conflict("user_exists", f"用户 {username} 已存在", f"user {username!r} already exists")
+        conn.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES (?,?,?,?)",
+                     (username, role, pw_hash or hash_password(password), now.isoformat()))
+        return Change({"username": username, "role": role})
+
+    def login(self, conn: sqlite3.Connection, username: str, password: str, now: datetime,
+              checked: bool) -> Change:
+        """`checked` is the password verification done before entering the writer (scrypt is slow)."""
+        row = conn.execute("SELECT role, disabled FROM users WHERE username=?", (username,)).fetchone()
+        if row is None or not checked or row["disabled"]:
+            raise Unauthorized("bad_credentials", "用户名或密码错误", "wrong username or password")
+        token = secrets.token_urlsafe(32)
+        expires = (now + timedelta(days=TOKEN_DAYS[row["role"]])).isoformat()
+        th = _token_hash(token)
+        conn.execute("DELETE FROM tokens WHERE username=? AND expires_at < ?", (username, now.isoformat()))
+        conn.execute("INSERT INTO tokens VALUES (?,?,?,?)", (th, username, now.isoformat(), expires))
+        self._tokens[th] = Principal(username, row["role"], expires)
+        return Change({"token": token, "username": username, "role": row["role"], "expires_at": expires})
+
+    def logout(self, conn: sqlite3.Connection, token: str) -> Change:
+        th = _token_hash(token)
+        conn.execute("DELETE FROM tokens WHERE token_hash=?", (th,))
+        self._tokens.pop(th, None)
+        return Change(None)
+
+    def password_hash(self, conn: sqlite3.Connection, username: str) -> str | None:
+        row = conn.execute("SELECT password_hash FROM users WHERE username=?", (username,)).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,72 @@
+"""`onewindow` command line: serve a hall, check a configuration."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="onewindow", description="onewindow hall server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the hall server")
+    serve.add_argument("--config", default="config/district-centre.toml")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", default="var")
+    serve.add_argument("--dev", action="store_true", help="create demo accounts and print their passwords")
+    check = sub.add_parser("check-config", help="validate configuration files")
+    check.add_argument("paths", nargs="+")
+    args = parser.parse_args(argv)
+    if args.command == "check-config":
+        return _check(args.paths)
+    return _serve(args)
+
+
+def _check(paths: list[str]) -> int:
+    bad = 0
+    for p in paths:
+        try:
+            cfg = load_config(p)
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{p}: ok — {cfg.hall.name}: {len(cfg.windows)} windows, {len(cfg.matters)} matters")
+    return 1 if bad else 0
+
+
+def _serve(args) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from .app import create_app
+    from .runtime import Hall
+
+    data_dir = Path(args.data_dir)
+    hall = Hall(cfg, data_dir)
+    generated = hall.ensure_admin()
+    if generated:
+        print(f"\n  first start: user 'admin' created with password {generated}\n"
+              "  (shown once; set ONEWINDOW_ADMIN_PASSWORD to choose it)\n", flush=True)
+    if args.dev:
+        creds = hall.ensure_dev_users(generated)
+        print(f"  development accounts ({data_dir / 'dev-credentials.json'}):")
+        for user, c in creds.items():
+            print(f"    {c['role']:<11} {user:<11} {c['password']}")
+        print(f"\n  {cfg.hall.name}: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/api/docs\n",
+              flush=True)
+    uvicorn.run(create_app(hall), host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Hall configuration: TOML files under config/, validated by pydantic.
+
+Unknown keys are errors that name the file, the key's path and, where a known key is close, the
+key that was probably meant. Cross-references (a matter's group, a window's profile) are checked
+after the shape, so a typo in a window's `serves` list is caught at start-up, not at the first call.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+MatterKind = Literal["即办", "承诺", "上报", "联办"]
+Level = Literal["district", "street", "community"]
+PRIORITY_CLASSES = ("normal", "elderly", "disabled", "veteran", "pregnant", "appointment")
+
+
+class ConfigError(ValueError):
+    """A configuration file is wrong; the message names the file, the key and what to do."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Hall(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    name_en: str = ""
+    level: Level
+    timezone: str = "Asia/Shanghai"
+    rollover_hour: int = Field(default=3, ge=0, le=23, description="local hour at which numbers restart")
+    opening: dict[str, str] = Field(
+        default_factory=dict, description='weekday → "HH:MM-HH:MM", e.g. mon = "08:30-17:30"'
+    )
+    address: str = ""
+    phone: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as 'Asia/Shanghai'") from None
+        return v
+
+    @field_validator("opening")
+    @classmethod
+    def _hours(cls, v: dict[str, str]) -> dict[str, str]:
+        days = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+        for day, span in v.items():
+            if day not in days:
+                raise ValueError(f"opening: {day!r} is not a weekday; use one of {sorted(days)}")
+            if not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", span):
+                raise ValueError(f"opening.{day}: {span!r} is not 'HH:MM-HH:MM'")
+            start, end = (time.fromisoformat(s) for s in span.split("-"))
+            if end <= start:
+                raise ValueError(f"opening.{day}: closes at {end} before it opens at {start}")
+        return v
+
+
+class QueuePolicy(_Strict):
+    max_priority_in_row: int = Field(default=3, ge=1, description="starvation guard for normal tickets")
+    recall_cooldown_s: float = Field(default=15, ge=0)
+    recall_limit: int = Field(default=3, ge=0, description="recalls allowed; the next makes a no-show")
+    call_debounce_s: float = Field(default=2, ge=0, description="ignore a second call-next this soon")
+    no_show_requeue_places: int = Field(default=3, ge=0, description="a returning no-show waits this many")
+    ewma_alpha: float = Field(default=0.2, gt=0, le=1, description="weight of the newest handling time")
+    priority_classes: tuple[str, ...] = ("elderly", "disabled", "veteran", "pregnant", "appointment")
+
+    @field_validator("priority_classes")
+    @classmethod
+    def _known_classes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for c in v:
+            if c not in PRIORITY_CLASSES or c == "normal":
+                raise ValueError(f"unknown priority class {c!r}; known: {PRIORITY_CLASSES[1:]}")
+        return v
+
+
+class Group(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    name_en: str = ""
+
+
+class Matter(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    name: str
+    name_en: str = ""
+    group: str
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    kind: MatterKind
+    promised_days: int = Field(ge=0)
+    minutes: float = Field(gt=0, description="expected handling minutes at the window")
+    materials: tuple[str, ...]
+    department: str = ""
+    levels: tuple[Level, ...] = ("district",)
+
+
+class Window(_Strict):
+    number: int = Field(ge=1)
+    name: str
+    zone: str
+    staffing: Literal["bought-in", "department", "intermediary"] = "bought-in"
+    serves: tuple[str, ...] = Field(min_length=1, description="group or matter codes, most preferred first")
+
+
+class HallConfig(_Strict):
+    hall: Hall
+    queue: QueuePolicy = QueuePolicy()
+    groups: tuple[Group, ...]
+    matters: tuple[Matter, ...]
+    windows: tuple[Window, ...]
+
+    @model_validator(mode="after")
+    def _references(self) -> HallConfig:
+        _unique("groups", [g.code for g in self.groups])
+        _unique("matters", [m.code for m in self.matters])
+        _unique("windows", [w.number for w in self.windows])
+        groups = {g.code for g in self.groups}
+        for m in self.matters:
+            if m.group not in groups:
+                raise ValueError(f"matter {m.code} names group {m.group!r}, which is not defined{_near(m.group, groups)}")
+        known = groups | {m.code for m in self.matters}
+        for w in self.windows:
+            for s in w.serves:
+                if s not in known:
+                    raise ValueError(
+                        f"window {w.number} serves {s!r}, which is neither a group nor a matter{_near(s, known)}"
+                    )
+        for m in self.matters:
+            if not any(s in (m.code, m.group) for w in self.windows for s in w.serves):
+                raise ValueError(f"matter {m.code} ({m.name}) is served by no window; add it to a window's serves")
+        return self
+
+    # -- lookups used by the engine -------------------------------------------------------------
+    def matter(self, code: str) -> Matter | None:
+        return self._matters.get(code)
+
+    @property
+    def _matters(self) -> dict[str, Matter]:
+        cache = self.__dict__.get("_matter_index")
+        if cache is None:
+            cache = {m.code: m for m in self.matters}
+            object.__setattr__(self, "_matter_index", cache)
+        return cache
+
+    def window(self, number: int) -> Window | None:
+        return next((w for w in self.windows if w.number == number), None)
+
+    def preference(self, window: Window, matter_code: str) -> int | None:
+        """Rank of a matter in a window's profile (0 = most preferred), None if not served."""
+        m = self._matters.get(matter_code)
+        if m is None:
+            return None
+        for rank, entry in enumerate(window.serves):
+            if entry == matter_code or entry == m.group:
+                return rank
+        return None
+
+    def windows_serving(self, matter_code: str) -> list[int]:
+        return [w.number for w in self.windows if self.preference(w, matter_code) is not None]
+
+
+def _unique(what: str, keys: list) -> None:
+    seen = set()
+    for k in keys:
+        if k in seen:
+            raise ValueError(f"{what}: {k!r} is defined twice")
+        seen.add(k)
+
+
+def _near(word: str, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Known keys of the model that the unknown key at `loc` sits in."""
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if current is None or isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return list(current.model_fields) if current else []
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_config(data: dict, source: str = "<config>") -> HallConfig:
+    try:
+        return HallConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = _where(err["loc"])
+            if err["type"] == "extra_forbidden":
+                key = str(err["loc"][-1])
+                lines.append(f"{source}: unknown key '{where}'{_near(key, _fields_at(HallConfig, err['loc']))}")
+            elif err["type"] == "missing":
+                lines.append(f"{source}: missing key '{where}'")
+            else:
+                msg = err["msg"].removeprefix("Value error, ")
+                lines.append(f"{source}: {where or 'top level'}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_config(path: str | Path) -> HallConfig:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; pass --config with one of config/*.toml") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, str(path))

@@ -1,0 +1,120 @@
+"""The database schema and its migrations, keyed by SQLite's `user_version`.
+
+Each migration is a function of a sqlite-utils Database; they run in order inside one transaction at
+start-up. A database written by a newer onewindow is refused rather than guessed at.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {"username": str, "role": str, "password_hash": str, "created_at": str, "disabled": int},
+        pk="username",
+        not_null={"role", "password_hash"},
+        defaults={"disabled": 0},
+    )
+    db["tokens"].create(
+        {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
+        pk="token_hash",
+        foreign_keys=[("username", "users", "username")],
+    )
+    db["windows"].create(
+        {
+            "number": int,
+            "state": str,             # closed | open | paused | serving
+            "reason": str,            # why it was paused or closed
+            "since": str,
+            "clerk": str,
+            "current_ticket": int,
+            "priority_streak": int,   # priority calls in a row, for the starvation guard
+        },
+        pk="number",
+        defaults={"state": "closed", "priority_streak": 0},
+    )
+    db["tickets"].create(
+        {
+            "id": int,
+            "service_day": str,
+            "prefix": str,
+            "seq": int,
+            "number": str,
+            "matter": str,
+            "channel": str,
+            "priority": str,
+            "citizen_ref": str,       # masked form + keyed hash only, never a full ID number
+            "status": str,
+            "queue_key": int,         # place in line: microseconds of arrival, kept across transfers
+            "issued_at": str,
+            "called_at": str,
+            "last_called_at": str,
+            "started_at": str,
+            "finished_at": str,
+            "window": int,            # window that has (or last had) the ticket
+            "target_window": int,     # set when transferred to a window: only it may call the ticket
+            "transfers": int,
+            "recalls": int,
+            "kiosk": str,
+        },
+        pk="id",
+        not_null={"service_day", "number", "matter", "status", "queue_key"},
+        defaults={"transfers": 0, "recalls": 0, "priority": "normal", "channel": "kiosk"},
+    )
+    db["tickets"].create_index(["service_day", "number"], unique=True)
+    db["tickets"].create_index(["service_day", "status"])
+    db["tickets"].create_index(["service_day", "window", "status"])
+    db["counters"].create({"service_day": str, "prefix": str, "last": int}, pk=("service_day", "prefix"))
+    db.execute(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, at TEXT NOT NULL,"
+        " actor TEXT, ticket_id INTEGER, window INTEGER, data TEXT NOT NULL)"
+    )
+    db["events"].create_index(["ticket_id"])
+    db["matter_stats"].create({"matter": str, "ewma_s": float, "samples": int}, pk="matter")
+    db["meta"].create({"key": str, "value": str}, pk="key")
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    # Events can only be appended: the log is the audit trail of every staff action.
+    db.execute(
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+        " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+        " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def migrate(conn: sqlite3.Connection) -> tuple[int, int]:
+    """Bring the database to SCHEMA_VERSION; returns (from, to)."""
+    db = sqlite_utils.Database(conn)
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database is at schema version {current}, newer than this onewindow knows "
+            f"({SCHEMA_VERSION}); run the newer onewindow or restore a backup"
+        )
+    if current == SCHEMA_VERSION:
+        return current, current
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for version in range(current, SCHEMA_VERSION):
+            MIGRATIONS[version](db)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return current, SCHEMA_VERSION

@@ -1,0 +1,163 @@
+"""The durable store: SQLite in WAL mode, one writer thread, group commit.
+
+Every state change is a function run by the writer thread inside a transaction opened with
+`BEGIN IMMEDIATE`. Changes that arrive while a commit is being flushed are gathered into the next
+transaction, each inside its own SAVEPOINT (so one failing change does not undo the others), and
+acknowledged only after that transaction's COMMIT has returned with `synchronous=FULL`, i.e. after
+fsync. Events appended by a change are published, in `seq` order, only after the commit.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from .schema import migrate
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the project's pragmas; transactions are explicit (isolation_level=None)."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class Change:
+    """What a write function returns: a result for the caller and the events to publish after commit."""
+
+    __slots__ = ("result", "events")
+
+    def __init__(self, result: Any = None, events: list[dict] | None = None):
+        self.result = result
+        self.events = events or []
+
+
+WriteFn = Callable[[sqlite3.Connection], Change]
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not commit (disk full, read-only, I/O error)."""
+
+
+class Store:
+    """Owns the database file: the writer thread and a read connection for queries."""
+
+    def __init__(self, path: str | Path, on_commit: Callable[[list[dict]], None] | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._on_commit = on_commit
+        self._writer_conn = connect(self.path)
+        migrate(self._writer_conn)
+        self.read = connect(self.path)
+        self._queue: queue.SimpleQueue[tuple[WriteFn, Future] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._started = False
+        self.commits = 0
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def close(self) -> None:
+        if self._started:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._started = False
+        self._writer_conn.close()
+        self.read.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def submit(self, fn: WriteFn) -> Future:
+        fut: Future = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    async def write(self, fn: WriteFn) -> Any:
+        """Run `fn` in a durable transaction; returns its result once committed."""
+        return await asyncio.wrap_future(self.submit(fn))
+
+    def write_sync(self, fn: WriteFn) -> Any:
+        """For start-up and scripts: the same path as write(), waited for in this thread."""
+        if not self._started:
+            return self._apply([(fn, Future())], wait=True)
+        return self.submit(fn).result()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._apply(batch)
+            if stop:
+                return
+
+    def _apply(self, batch: list[tuple[WriteFn, Future]], wait: bool = False) -> Any:
+        conn = self._writer_conn
+        outcomes: list[tuple[Future, Change | None, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, fut in batch:
+                conn.execute("SAVEPOINT change")
+                try:
+                    change = fn(conn)
+                except Exception as exc:  # the change is refused; others in the batch go on
+                    conn.execute("ROLLBACK TO change")
+                    conn.execute("RELEASE change")
+                    outcomes.append((fut, None, exc))
+                else:
+                    conn.execute("RELEASE change")
+                    outcomes.append((fut, change, None))
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.error("database commit failed: %s", exc)
+            err = StoreUnavailable(f"the database could not save the change: {exc}")
+            for _fn, fut in batch:
+                if not fut.done():
+                    fut.set_exception(err)
+            if wait:
+                raise err from exc
+            return None
+        events = [e for _f, ch, _e in outcomes if ch for e in ch.events]
+        if events and self._on_commit:
+            self._on_commit(events)
+        for fut, change, exc in outcomes:
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(change.result)
+        if wait:
+            return batch[0][1].result()
+        return None

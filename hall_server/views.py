@@ -1,0 +1,144 @@
+"""Read models: a ticket with its place in line and estimated wait, windows, the queue overview.
+
+The estimate: the tickets that will be served before this one are those waiting ahead of it for the
+same windows (tickets of any matter that shares a window with it, earlier in line, plus waiting
+priority tickets when this one is normal). Their expected handling times — learned per matter as an
+exponentially weighted mean, starting from the configured minutes — are shared among the open windows
+that serve the matter (all of its windows when none is open yet).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+
+from .clock import service_day
+from .config import HallConfig
+
+TICKET_FIELDS = ("id", "number", "matter", "status", "priority", "channel", "service_day", "issued_at",
+                 "called_at", "started_at", "finished_at", "window", "target_window", "transfers", "recalls")
+
+
+class Views:
+    def __init__(self, cfg: HallConfig):
+        self.cfg = cfg
+        self._serving = {m.code: frozenset(cfg.windows_serving(m.code)) for m in cfg.matters}
+        self._competing = {
+            m.code: frozenset(o.code for o in cfg.matters if self._serving[o.code] & self._serving[m.code])
+            for m in cfg.matters
+        }
+        self._priority = frozenset(cfg.queue.priority_classes)
+
+    def today(self, at: datetime) -> str:
+        return service_day(at, self.cfg.hall.timezone, self.cfg.hall.rollover_hour).isoformat()
+
+    # -- handling times ---------------------------------------------------------------------------
+    def handling_s(self, conn: sqlite3.Connection) -> dict[str, float]:
+        learned = {r[0]: r[1] for r in conn.execute("SELECT matter, ewma_s FROM matter_stats")}
+        return {m.code: learned.get(m.code, m.minutes * 60) for m in self.cfg.matters}
+
+    def learn(self, conn: sqlite3.Connection, matter: str, sample_s: float, alpha: float) -> None:
+        m = self.cfg.matter(matter)
+        prior = m.minutes * 60 if m else sample_s
+        conn.execute(
+            "INSERT INTO matter_stats (matter, ewma_s, samples) VALUES (?, ? * ? + (1 - ?) * ?, 1)"
+            " ON CONFLICT(matter) DO UPDATE SET ewma_s = ? * ? + (1 - ?) * ewma_s, samples = samples + 1",
+            (matter, alpha, sample_s, alpha, prior, alpha, sample_s, alpha),
+        )
+
+    # -- tickets ----------------------------------------------------------------------------------
+    def ticket(self, conn: sqlite3.Connection, ticket_id: int, now: datetime) -> dict | None:
+        row = conn.execute("SELECT * FROM tickets WHERE id=?", (ticket_id,)).fetchone()
+        if row is None:
+            return None
+        out = {k: row[k] for k in TICKET_FIELDS}
+        m = self.cfg.matter(row["matter"])
+        out["matter_name"] = m.name if m else row["matter"]
+        out["group"] = m.group if m else None
+        out["waiting_ahead"], out["estimated_wait_s"] = (0, 0)
+        if row["status"] == "waiting":
+            out["waiting_ahead"], out["estimated_wait_s"] = self._estimate(conn, row)
+        return out
+
+    def _estimate(self, conn: sqlite3.Connection, t: sqlite3.Row) -> tuple[int, int]:
+        target = t["target_window"]
+        windows = frozenset({target}) if target is not None else self._serving.get(t["matter"], frozenset())
+        competing = self._competing.get(t["matter"], frozenset())
+        mine = (t["queue_key"], t["id"])
+        mine_prio = t["priority"] in self._priority
+        times = self.handling_s(conn)
+        ahead, work = 0, 0.0
+        for matter, prio, key, tid, their_target in conn.execute(
+            "SELECT matter, priority, queue_key, id, target_window FROM tickets"
+            " WHERE service_day=? AND status='waiting' AND id<>?", (t["service_day"], t["id"])
+        ):
+            if their_target is not None:        # transferred to a window: called there first
+                before = their_target in windows and (target is None or (key, tid) < mine)
+            elif target is not None or matter not in competing:
+                before = False
+            elif (prio in self._priority) != mine_prio:
+                before = not mine_prio          # priority goes before normal, never the reverse
+            else:
+                before = (key, tid) < mine
+            if before:
+                ahead += 1
+                work += times.get(matter, 600)
+        marks = ",".join("?" * len(windows))
+        open_n = conn.execute(f"SELECT COUNT(*) FROM windows WHERE state='open' AND number IN ({marks})",
+                              tuple(windows)).fetchone()[0] if windows else 0
+        return ahead, int(round(work / max(open_n or len(windows), 1)))
+
+    def history(self, conn: sqlite3.Connection, ticket_id: int) -> list[dict]:
+        rows = conn.execute("SELECT seq, type, at, actor, window, data FROM events WHERE ticket_id=? ORDER BY seq",
+                            (ticket_id,)).fetchall()
+        return [{"seq": r["seq"], "type": r["type"], "at": r["at"], "by": r["actor"], "window": r["window"],
+                 "data": json.loads(r["data"])} for r in rows]
+
+    # -- windows and queues -----------------------------------------------------------------------
+    def window(self, conn: sqlite3.Connection, number: int) -> dict:
+        row = conn.execute("SELECT * FROM windows WHERE number=?", (number,)).fetchone()
+        return self._window_row(conn, row)
+
+    def windows(self, conn: sqlite3.Connection) -> list[dict]:
+        return [self._window_row(conn, r) for r in conn.execute("SELECT * FROM windows ORDER BY number")]
+
+    def _window_row(self, conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
+        w = self.cfg.window(row["number"])
+        current = None
+        if row["current_ticket"] is not None:
+            t = conn.execute("SELECT id, number, matter, status, called_at, recalls FROM tickets WHERE id=?",
+                             (row["current_ticket"],)).fetchone()
+            current = dict(t) if t else None
+        state = "serving" if current and row["state"] == "open" else row["state"]
+        return {"number": row["number"], "name": w.name, "zone": w.zone, "serves": list(w.serves),
+                "state": state, "reason": row["reason"], "since": row["since"], "clerk": row["clerk"],
+                "current": current}
+
+    def served_today(self, conn: sqlite3.Connection, day: str) -> dict[int, int]:
+        return {r[0]: r[1] for r in conn.execute(
+            "SELECT window, COUNT(*) FROM tickets WHERE service_day=? AND status='done' GROUP BY window", (day,))}
+
+    def queue(self, conn: sqlite3.Connection, now: datetime) -> dict:
+        """Waiting counts and longest wait per matter and per group, today."""
+        day = self.today(now)
+        now_us = int(now.timestamp() * 1_000_000)
+        per_matter: dict[str, dict] = {}
+        for matter, n, oldest, prio in conn.execute(
+            "SELECT matter, COUNT(*), MIN(queue_key), SUM(priority <> 'normal') FROM tickets"
+            " WHERE service_day=? AND status='waiting' GROUP BY matter", (day,)
+        ):
+            per_matter[matter] = {"waiting": n, "priority_waiting": prio or 0,
+                                  "longest_wait_s": max(0, (now_us - oldest) // 1_000_000)}
+        groups = []
+        for g in self.cfg.groups:
+            ms = [m for m in self.cfg.matters if m.group == g.code]
+            waits = [per_matter[m.code] for m in ms if m.code in per_matter]
+            groups.append({
+                "code": g.code, "name": g.name, "prefixes": sorted({m.prefix for m in ms}),
+                "waiting": sum(x["waiting"] for x in waits),
+                "longest_wait_s": max((x["longest_wait_s"] for x in waits), default=0),
+            })
+        matters = [{"code": m.code, "name": m.name, "group": m.group, **per_matter[m.code]}
+                   for m in self.cfg.matters if m.code in per_matter]
+        return {"service_day": day, "waiting": sum(g["waiting"] for g in groups), "groups": groups,
+                "matters": matters}
