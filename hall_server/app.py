@@ -57,6 +57,12 @@ def create_app(hall_rt: Hall) -> FastAPI:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for e in exc.errors():
+            if e["type"] == "json_invalid":
+                at = e["loc"][-1] if len(e["loc"]) > 1 else "?"
+                problems.append({"field": "body", "type": e["type"], "problem":
+                                 f"malformed JSON near character {at} ({e.get('ctx', {}).get('error', e['msg'])});"
+                                 " send a JSON object such as {\"matter\": \"SH-001\"}"})
+                continue
             loc = [str(p) for p in e["loc"] if p != "body"]
             problems.append({"field": ".".join(loc) or "body", "problem": e["msg"], "type": e["type"]})
         fields = ", ".join(p["field"] for p in problems)

@@ -46,12 +46,16 @@ class Engine:
         day = self.today(now)
         if day != self._known_day:
             row = conn.execute("SELECT value FROM meta WHERE key='service_day'").fetchone()
-            if row is None or row[0] != day:
+            if row is None or row[0] < day:     # only forward: a clock set back never reopens a day
                 self._rollover(conn, now, row[0] if row else None, day, events)
             self._known_day = day
         return now, day
 
     def _rollover(self, conn, now: datetime, old: str | None, day: str, events: list[dict]) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('service_day', ?)"
+                     " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (day,))
+        if old is None:             # a new database: nothing to close
+            return
         expired = conn.execute(
             "UPDATE tickets SET status='expired', finished_at=? WHERE service_day < ?"
             " AND status IN ('waiting','called','serving')",
@@ -62,13 +66,8 @@ class Engine:
             " current_ticket=NULL, priority_streak=0",
             (_ts(now),),
         )
-        conn.execute("INSERT INTO meta (key, value) VALUES ('service_day', ?)"
-                     " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (day,))
-        # If the writer's cache was stale (another process, a restore), a later call may still try
-        # to roll over; the meta row makes that a no-op.
-        if old is not None:
-            events.append(append_event(conn, "day.rolled_over", now,
-                                       {"from_day": old, "to_day": day, "expired": expired}))
+        events.append(append_event(conn, "day.rolled_over", now,
+                                   {"from_day": old, "to_day": day, "expired": expired}))
 
     def tick(self, conn: sqlite3.Connection) -> Change:
         """A no-op change that makes a due rollover happen even when the hall is quiet."""

@@ -1,0 +1,72 @@
+"""Shared fixtures: a hall on a temporary database with a fake clock, and an HTTP client for it."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hall_server.app import create_app
+from hall_server.clock import FakeClock
+from hall_server.config import load_config
+from hall_server.runtime import Hall
+
+ROOT = Path(__file__).resolve().parent.parent
+DISTRICT = ROOT / "config" / "district-centre.toml"
+ADMIN_PASSWORD = "admin-test-password"
+# A Tuesday morning in the hall's zone, well after the 03:00 rollover.
+MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture(scope="session")
+def district_cfg():
+    return load_config(DISTRICT)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(MORNING)
+
+
+@pytest.fixture
+def hall(tmp_path, district_cfg, clock):
+    """A Hall (not started: its writer runs changes synchronously via write_sync)."""
+    h = Hall(district_cfg, tmp_path, clock)
+    yield h
+    h.close()
+
+
+@pytest.fixture
+def client(tmp_path, district_cfg, clock, monkeypatch):
+    """A TestClient on the district hall; `client.login(role_or_user)` returns auth headers."""
+    monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    h = Hall(district_cfg, tmp_path, clock)
+    h.ensure_admin()
+    with TestClient(create_app(h)) as c:
+        c.hall = h
+        c.headers_for = lambda user, password: _login(c, user, password)
+        c.admin = _login(c, "admin", ADMIN_PASSWORD)
+        c.make_user = lambda username, role: _make_user(c, username, role)
+        yield c
+
+
+def _login(c: TestClient, user: str, password: str) -> dict:
+    r = c.post("/api/v1/auth/login", json={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def _make_user(c: TestClient, username: str, role: str) -> dict:
+    password = f"{username}-password"
+    r = c.post("/api/v1/users", json={"username": username, "password": password, "role": role}, headers=c.admin)
+    assert r.status_code == 201, r.text
+    return _login(c, username, password)
+
+
+@pytest.fixture(autouse=True)
+def _no_admin_env_leak(monkeypatch):
+    if "ONEWINDOW_ADMIN_PASSWORD" in os.environ:
+        monkeypatch.delenv("ONEWINDOW_ADMIN_PASSWORD")
