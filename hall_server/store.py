@@ -133,6 +133,9 @@ class Store:
                 except Exception as exc:  # the change is refused; others in the batch go on
                     conn.execute("ROLLBACK TO change")
                     conn.execute("RELEASE change")
+                    if isinstance(exc, sqlite3.Error):
+                        log.error("database refused a change: %s", exc)
+                        exc = StoreUnavailable(f"the database could not save the change: {exc}")
                     outcomes.append((fut, None, exc))
                 else:
                     conn.execute("RELEASE change")
