@@ -44,7 +44,7 @@ class Hall:
     def _sync_windows(self, conn) -> Change:
         for w in self.cfg.windows:
             conn.execute("INSERT OR IGNORE INTO windows (number, state, since) VALUES (?, 'closed', ?)",
-                         (w.number, self.clock.now().isoformat()))
+                         (w.number, self.clock.now().isoformat(timespec="milliseconds")))
         return self.engine.tick(conn)
 
     def _on_commit(self, events: list[dict]) -> None:

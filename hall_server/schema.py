@@ -89,7 +89,13 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    # Covering index for the waiting line: call-next's snapshot and the wait estimate read only it.
+    db["tickets"].create_index(
+        ["service_day", "status", "matter", "priority", "target_window", "queue_key"], index_name="tickets_line")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -61,31 +61,38 @@ class Views:
         return out
 
     def _estimate(self, conn: sqlite3.Connection, t: sqlite3.Row) -> tuple[int, int]:
+        """(tickets ahead, estimated seconds): counted in SQL over the covering index of waiting tickets."""
         target = t["target_window"]
-        windows = frozenset({target}) if target is not None else self._serving.get(t["matter"], frozenset())
-        competing = self._competing.get(t["matter"], frozenset())
-        mine = (t["queue_key"], t["id"])
+        windows = [target] if target is not None else sorted(self._serving.get(t["matter"], ()))
         mine_prio = t["priority"] in self._priority
+        earlier = "(queue_key < ? OR (queue_key = ? AND id < ?))"
+        key = (t["queue_key"], t["queue_key"], t["id"])
+        w_marks = ",".join("?" * len(windows)) or "NULL"
+        # tickets transferred to one of these windows are called there first
+        cond, args = f"(target_window IN ({w_marks})", [*windows]
+        if target is not None:
+            cond += f" AND {earlier})"
+            args += key
+        else:
+            competing = sorted(self._competing.get(t["matter"], ()))
+            prio = sorted(self._priority)
+            c_marks, p_marks = ",".join("?" * len(competing)), ",".join("?" * len(prio))
+            if mine_prio:   # only earlier priority tickets go before a priority ticket
+                cond += (f" OR (target_window IS NULL AND matter IN ({c_marks}) AND priority IN ({p_marks})"
+                         f" AND {earlier}))")
+                args += [*competing, *prio, *key]
+            else:           # every priority ticket, and earlier normal ones, go before a normal ticket
+                cond += (f" OR (target_window IS NULL AND matter IN ({c_marks}) AND (priority IN ({p_marks})"
+                         f" OR {earlier})))")
+                args += [*competing, *prio, *key]
+        rows = conn.execute(
+            f"SELECT matter, COUNT(*) FROM tickets WHERE service_day=? AND status='waiting' AND id<>? AND {cond}"
+            " GROUP BY matter", (t["service_day"], t["id"], *args)).fetchall()
         times = self.handling_s(conn)
-        ahead, work = 0, 0.0
-        for matter, prio, key, tid, their_target in conn.execute(
-            "SELECT matter, priority, queue_key, id, target_window FROM tickets"
-            " WHERE service_day=? AND status='waiting' AND id<>?", (t["service_day"], t["id"])
-        ):
-            if their_target is not None:        # transferred to a window: called there first
-                before = their_target in windows and (target is None or (key, tid) < mine)
-            elif target is not None or matter not in competing:
-                before = False
-            elif (prio in self._priority) != mine_prio:
-                before = not mine_prio          # priority goes before normal, never the reverse
-            else:
-                before = (key, tid) < mine
-            if before:
-                ahead += 1
-                work += times.get(matter, 600)
-        marks = ",".join("?" * len(windows))
-        open_n = conn.execute(f"SELECT COUNT(*) FROM windows WHERE state='open' AND number IN ({marks})",
-                              tuple(windows)).fetchone()[0] if windows else 0
+        ahead = sum(n for _, n in rows)
+        work = sum(times.get(matter, 600) * n for matter, n in rows)
+        open_n = conn.execute(f"SELECT COUNT(*) FROM windows WHERE state='open' AND number IN ({w_marks})",
+                              windows).fetchone()[0] if windows else 0
         return ahead, int(round(work / max(open_n or len(windows), 1)))
 
     def history(self, conn: sqlite3.Connection, ticket_id: int) -> list[dict]:
