@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import accounts, events, hall, health, tickets, windows
@@ -40,7 +39,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health):
         app.include_router(module.router)
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = _Templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(HallError)
@@ -91,6 +90,19 @@ def create_app(hall_rt: Hall) -> FastAPI:
         return templates.TemplateResponse(request, "api_docs.html", {"spec": request.app.openapi()})
 
     return app
+
+
+class _Templates:
+    """Jinja2 is loaded at the first page, not at start: the API answers sooner after a restart."""
+
+    def __init__(self) -> None:
+        self._t = None
+
+    def TemplateResponse(self, *args, **kw):  # noqa: N802 — same name as Jinja2Templates'
+        if self._t is None:
+            from fastapi.templating import Jinja2Templates
+            self._t = Jinja2Templates(directory=HERE / "templates")
+        return self._t.TemplateResponse(*args, **kw)
 
 
 async def _tick(rt: Hall) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -95,7 +97,7 @@ def _v3(db: sqlite_utils.Database) -> None:
         ["service_day", "status", "matter", "priority", "target_window", "queue_key"], index_name="tickets_line")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -105,7 +107,6 @@ class SchemaError(RuntimeError):
 
 def migrate(conn: sqlite3.Connection) -> tuple[int, int]:
     """Bring the database to SCHEMA_VERSION; returns (from, to)."""
-    db = sqlite_utils.Database(conn)
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     if current > SCHEMA_VERSION:
         raise SchemaError(
@@ -114,6 +115,9 @@ def migrate(conn: sqlite3.Connection) -> tuple[int, int]:
         )
     if current == SCHEMA_VERSION:
         return current, current
+    import sqlite_utils  # only when there is something to migrate: it costs start-up time
+
+    db = sqlite_utils.Database(conn)
     conn.execute("BEGIN IMMEDIATE")
     try:
         for version in range(current, SCHEMA_VERSION):
