@@ -98,7 +98,7 @@ class _Templates:
     def __init__(self) -> None:
         self._t = None
 
-    def TemplateResponse(self, *args, **kw):  # noqa: N802 — same name as Jinja2Templates'
+    def TemplateResponse(self, *args, **kw):
         if self._t is None:
             from fastapi.templating import Jinja2Templates
             self._t = Jinja2Templates(directory=HERE / "templates")

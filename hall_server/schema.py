@@ -97,7 +97,7 @@ def _v3(db: sqlite_utils.Database) -> None:
         ["service_day", "status", "matter", "priority", "target_window", "queue_key"], index_name="tickets_line")
 
 
-MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -43,7 +43,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
 class Change:
     """What a write function returns: a result for the caller and the events to publish after commit."""
 
-    __slots__ = ("result", "events")
+    __slots__ = ("events", "result")
 
     def __init__(self, result: Any = None, events: list[dict] | None = None):
         self.result = result

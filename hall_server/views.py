@@ -93,7 +93,7 @@ class Views:
         work = sum(times.get(matter, 600) * n for matter, n in rows)
         open_n = conn.execute(f"SELECT COUNT(*) FROM windows WHERE state='open' AND number IN ({w_marks})",
                               windows).fetchone()[0] if windows else 0
-        return ahead, int(round(work / max(open_n or len(windows), 1)))
+        return ahead, round(work / max(open_n or len(windows), 1))
 
     def history(self, conn: sqlite3.Connection, ticket_id: int) -> list[dict]:
         rows = conn.execute("SELECT seq, type, at, actor, window, data FROM events WHERE ticket_id=? ORDER BY seq",

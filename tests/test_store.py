@@ -29,8 +29,9 @@ def test_wal_and_full_synchronous(tmp_path):
 
 
 def test_migration_from_version_1_keeps_rows(tmp_path):
-    from hall_server.schema import MIGRATIONS
     import sqlite_utils
+
+    from hall_server.schema import MIGRATIONS
     conn = connect(tmp_path / "h.db")
     conn.execute("BEGIN")
     MIGRATIONS[0](sqlite_utils.Database(conn))
