@@ -127,7 +127,9 @@ class HallConfig(_Strict):
         groups = {g.code for g in self.groups}
         for m in self.matters:
             if m.group not in groups:
-                raise ValueError(f"matter {m.code} names group {m.group!r}, which is not defined{_near(m.group, groups)}")
+                raise ValueError(
+                    f"matter {m.code} names group {m.group!r}, which is not defined{_near(m.group, groups)}"
+                )
         known = groups | {m.code for m in self.matters}
         for w in self.windows:
             for s in w.serves:
