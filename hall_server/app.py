@@ -77,6 +77,14 @@ def create_app(hall_rt: Hall) -> FastAPI:
                         f"{request.method} {request.url.path}: {exc.detail}; see /api/docs", status=exc.status_code)
         return JSONResponse(err.body(), status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        err = HallError("internal_error", "系统内部错误，请重试；如再次出现请联系技术人员",
+                        f"internal error ({type(exc).__name__}) in {request.method} {request.url.path}; retry, and "
+                        "if it happens again give the server log to a technician", status=500)
+        return JSONResponse(err.body(), status_code=500)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def landing(request: Request) -> HTMLResponse:
         rt: Hall = request.app.state.hall

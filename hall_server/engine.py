@@ -47,8 +47,13 @@ class Engine:
         if day != self._known_day:
             row = conn.execute("SELECT value FROM meta WHERE key='service_day'").fetchone()
             if row is None or row[0] < day:     # only forward: a clock set back never reopens a day
+                # Not cached here: this change may still be refused and rolled back, rollover and all;
+                # the next change then reads the day again and rolls over itself.
                 self._rollover(conn, now, row[0] if row else None, day, events)
-            self._known_day = day
+                self._known_day = None
+            else:
+                day = row[0]                    # the clock is behind the stored day: stay in that day
+                self._known_day = day
         return now, day
 
     def _rollover(self, conn, now: datetime, old: str | None, day: str, events: list[dict]) -> None:
@@ -89,10 +94,14 @@ class Engine:
             (day, m.prefix),
         ).fetchone()[0]
         number = f"{m.prefix}{seq:03d}"
+        # Place in line: arrival time, but always after the ticket issued before it, even if the
+        # clock was set back in between (or two tickets came in the same microsecond).
+        last = conn.execute("SELECT queue_key FROM tickets ORDER BY id DESC LIMIT 1").fetchone()
+        key = max(micros(now), last[0] + 1) if last else micros(now)
         tid = conn.execute(
             "INSERT INTO tickets (service_day, prefix, seq, number, matter, channel, priority, citizen_ref,"
             " status, queue_key, issued_at, kiosk) VALUES (?,?,?,?,?,?,?,?,'waiting',?,?,?) RETURNING id",
-            (day, m.prefix, seq, number, matter, channel, priority, citizen_ref, micros(now), _ts(now), kiosk),
+            (day, m.prefix, seq, number, matter, channel, priority, citizen_ref, key, _ts(now), kiosk),
         ).fetchone()[0]
         events.append(append_event(
             conn, "ticket.issued", now,
@@ -193,14 +202,16 @@ class Engine:
         w = self._window(conn, number)
         t = self._current(conn, w, ("called",), "recall")
         since = (now - datetime.fromisoformat(t["last_called_at"])).total_seconds()
-        if t["recalls"] >= self.policy.recall_limit:
-            self._no_show(conn, now, w, t, actor, "recall_limit", events)
-            return Change(self.views.ticket(conn, t["id"], now), events)
+        # The cool-down comes first: the citizen gets it after the last recall too, so a double press
+        # past the limit does not make them a no-show at once.
         if since < self.policy.recall_cooldown_s:
             wait = round(self.policy.recall_cooldown_s - since, 1)
             raise Conflict("recall_too_soon", f"刚刚叫过 {t['number']} 号，请 {wait} 秒后再重呼",
                            f"{t['number']} was called {since:.1f} s ago; recall again in {wait} s",
                            retry_after_s=wait)
+        if t["recalls"] >= self.policy.recall_limit:
+            self._no_show(conn, now, w, t, actor, "recall_limit", events)
+            return Change(self.views.ticket(conn, t["id"], now), events)
         conn.execute("UPDATE tickets SET recalls=recalls+1, last_called_at=? WHERE id=?", (_ts(now), t["id"]))
         events.append(self._call_event(conn, now, "ticket.recalled", t, number, actor, t["recalls"] + 1, None))
         return Change(self.views.ticket(conn, t["id"], now), events)
@@ -313,14 +324,18 @@ class Engine:
                                    actor=username, window=number))
 
     def _ticket(self, conn, ticket_id: int) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM tickets WHERE id=?", (ticket_id,)).fetchone()
+        row = None
+        if abs(ticket_id) < 2**63:              # a bigger id (any int may come from a URL) is no ticket
+            row = conn.execute("SELECT * FROM tickets WHERE id=?", (ticket_id,)).fetchone()
         if row is None:
             raise errors.ticket_not_found(ticket_id)
         return row
 
     def _window(self, conn, number: int) -> sqlite3.Row:
+        if self.cfg.window(number) is None:     # first: any int may come from a URL, even 10**30
+            raise errors.window_not_found(number)
         row = conn.execute("SELECT * FROM windows WHERE number=?", (number,)).fetchone()
-        if row is None or self.cfg.window(number) is None:
+        if row is None:
             raise errors.window_not_found(number)
         return row
 

@@ -48,6 +48,8 @@ class Views:
 
     # -- tickets ----------------------------------------------------------------------------------
     def ticket(self, conn: sqlite3.Connection, ticket_id: int, now: datetime) -> dict | None:
+        if abs(ticket_id) >= 2**63:             # too big for SQLite: no such ticket
+            return None
         row = conn.execute("SELECT * FROM tickets WHERE id=?", (ticket_id,)).fetchone()
         if row is None:
             return None

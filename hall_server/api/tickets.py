@@ -25,7 +25,7 @@ async def issue(body: IssueRequest, hall: Hall = Depends(get_hall),
 
 
 @router.get("", summary="Today's tickets, optionally of one status")
-def list_tickets(status: Status | None = None, limit: int = Query(200, le=2000),
+def list_tickets(status: Status | None = None, limit: int = Query(200, ge=1, le=2000),
                  hall: Hall = Depends(get_hall), who: Principal = Depends(require(*STAFF, "technician"))
                  ) -> list[dict]:
     sql = "SELECT id FROM tickets WHERE service_day=?"

@@ -1,0 +1,170 @@
+"""Run the real hall server (`python -m hall_server serve`) as a subprocess for end-to-end tests.
+
+    with ServerProcess(tmp_path / "data") as srv:
+        httpx.get(srv.url + "/api/v1/health")
+        srv.kill()            # SIGKILL: no shutdown handlers run
+        srv.start()           # same data dir, a new free port
+
+The server's stdout and stderr go to files in the data directory (appended across restarts), so a
+test can read what the CLI printed and a failed start shows the server's own complaint.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DISTRICT = ROOT / "config" / "district-centre.toml"
+ADMIN_PASSWORD = "admin-test-password"
+START_TIMEOUT_S = 15.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, data_dir: str | Path, *, config: str | Path = DISTRICT,
+                 admin_password: str | None = ADMIN_PASSWORD, extra_args: tuple[str, ...] = ()):
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config = Path(config)
+        self.admin_password = admin_password
+        self.extra_args = tuple(extra_args)
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.starts = 0
+        self._out_pos = 0
+
+    # -- files ----------------------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "hall.db"
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.data_dir / "server.stdout"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.data_dir / "server.stderr"
+
+    def stdout(self) -> str:
+        """Everything the server printed on stdout, over all its starts."""
+        return self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else ""
+
+    def stdout_of_last_start(self) -> str:
+        return self.stdout()[self._out_pos:]
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, "server not started"
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def start(self, timeout: float = START_TIMEOUT_S) -> ServerProcess:
+        assert not self.running, "server already running"
+        self.port = free_port()
+        env = dict(os.environ)
+        env.pop("ONEWINDOW_ADMIN_PASSWORD", None)
+        if self.admin_password is not None:
+            env["ONEWINDOW_ADMIN_PASSWORD"] = self.admin_password
+        env["PYTHONUNBUFFERED"] = "1"
+        self._out_pos = len(self.stdout())
+        cmd = [sys.executable, "-m", "hall_server", "serve", "--config", str(self.config),
+               "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra_args]
+        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL)
+        self.starts += 1
+        self._wait_healthy(timeout)
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_exc: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hall server exited with {self.proc.returncode} before answering\n"
+                                   f"--- stderr ---\n{self.stderr()[-4000:]}")
+            try:
+                r = httpx.get(self.url + "/api/v1/health", timeout=2.0)
+                if r.status_code == 200:
+                    return
+            except httpx.TransportError as exc:
+                last_exc = exc
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"hall server did not answer /api/v1/health within {timeout} s ({last_exc})\n"
+                           f"--- stderr ---\n{self.stderr()[-4000:]}")
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, mid-transaction if it is in one."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, waiting for a graceful shutdown (SIGKILL if it does not come)."""
+        if not self.running:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def _signal(self, sig: int) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(10)
+
+    def restart(self, *, hard: bool = False) -> ServerProcess:
+        self.kill() if hard else self.stop()
+        return self.start()
+
+    def __enter__(self) -> ServerProcess:
+        if not self.running:
+            self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- conveniences ---------------------------------------------------------------------------
+    def client(self, **kw) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=kw.pop("timeout", 30.0), **kw)
+
+    def login(self, username: str, password: str) -> dict:
+        r = httpx.post(self.url + "/api/v1/auth/login", json={"username": username, "password": password},
+                       timeout=30.0)
+        r.raise_for_status()
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    def admin(self) -> dict:
+        assert self.admin_password, "started without ONEWINDOW_ADMIN_PASSWORD"
+        return self.login("admin", self.admin_password)
+
+    def make_user(self, username: str, role: str, admin_headers: dict | None = None) -> dict:
+        """Create a user as admin and return its auth headers."""
+        password = f"{username}-password"
+        r = httpx.post(self.url + "/api/v1/users", json={"username": username, "password": password, "role": role},
+                       headers=admin_headers or self.admin(), timeout=30.0)
+        assert r.status_code == 201, r.text
+        return self.login(username, password)
