@@ -40,6 +40,10 @@ class Engine:
         at = at or self.clock.now()
         return service_day(at, self.cfg.hall.timezone, self.cfg.hall.rollover_hour).isoformat()
 
+    def forget_cached_state(self) -> None:
+        """A whole transaction was rolled back: what was read in it may never have been saved."""
+        self._known_day = None
+
     def _begin(self, conn: sqlite3.Connection, events: list[dict]) -> tuple[datetime, str]:
         """Every change starts here: the time, the service day, and the rollover if one is due."""
         now = self.clock.now()
@@ -119,12 +123,15 @@ class Engine:
             raise Conflict("not_a_no_show", f"{t['number']} 号当前状态为 {t['status']}，只有今天过号的票可以重新排队",
                            f"ticket {t['number']} is {t['status']}; only today's no-shows can be put back in line",
                            status_now=t["status"])
-        keys = [r[0] for r in conn.execute(
-            "SELECT queue_key FROM tickets WHERE service_day=? AND status='waiting' AND matter=?"
+        line = [tuple(r) for r in conn.execute(
+            "SELECT queue_key, id FROM tickets WHERE service_day=? AND status='waiting' AND matter=?"
             " ORDER BY queue_key, id", (day, t["matter"]))]
+        keys = [k for k, _ in line]
         n = self.policy.no_show_requeue_places
         if len(keys) > n:
             key = (keys[n - 1] + keys[n]) // 2 if n else keys[0] - 1
+            if n and (key, ticket_id) < line[n - 1]:   # no key between the two (same microsecond or
+                key = keys[n]                           # next to it): share the later one's, id decides
         else:
             key = max([micros(now), *[k + 1 for k in keys]])
         conn.execute("UPDATE tickets SET status='waiting', queue_key=?, window=NULL, recalls=0 WHERE id=?",

@@ -34,8 +34,9 @@ class Hall:
         self.data_dir = Path(data_dir)
         self.bus = EventBus()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.store = Store(self.data_dir / "hall.db", on_commit=self._on_commit)
         self.engine = Engine(cfg, self.clock)
+        self.store = Store(self.data_dir / "hall.db", on_commit=self._on_commit,
+                           on_rollback=self.engine.forget_cached_state)
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
         self.store.write_sync(self._sync_windows)

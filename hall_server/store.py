@@ -60,8 +60,10 @@ class StoreUnavailable(RuntimeError):
 class Store:
     """Owns the database file: the writer thread and a read connection for queries."""
 
-    def __init__(self, path: str | Path, on_commit: Callable[[list[dict]], None] | None = None):
+    def __init__(self, path: str | Path, on_commit: Callable[[list[dict]], None] | None = None,
+                 on_rollback: Callable[[], None] | None = None):
         self.path = Path(path)
+        self._on_rollback = on_rollback
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._on_commit = on_commit
         self._writer_conn = connect(self.path)
@@ -145,6 +147,8 @@ class Store:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if self._on_rollback:
+                self._on_rollback()
             log.error("database commit failed: %s", exc)
             err = StoreUnavailable(f"the database could not save the change: {exc}")
             for _fn, fut in batch:
