@@ -34,6 +34,9 @@ class Engine:
         self.policy = cfg.queue
         self.views = Views(cfg)
         self._known_day: str | None = None
+        # the matters each window may call (its profile), for call-next's snapshot
+        self._served_by = {w.number: tuple(m.code for m in cfg.matters if cfg.preference(w, m.code) is not None)
+                           for w in cfg.windows}
 
     # -- time and rollover ----------------------------------------------------------------------
     def today(self, at: datetime | None = None) -> str:
@@ -182,9 +185,7 @@ class Engine:
                                f"{cur['number']} was called {since:.1f} s ago; wait a moment before calling "
                                "the next ticket", retry_after_s=round(self.policy.call_debounce_s - since, 1))
             self._finish(conn, now, w, cur, actor, events)
-        rows = conn.execute(
-            "SELECT id, matter, priority, queue_key, target_window FROM tickets"
-            " WHERE service_day=? AND status='waiting'", (day,)).fetchall()
+        rows = self._line_heads(conn, day, number)
         wcfg = self.cfg.window(number)
         pick = pick_next([Waiting(*r) for r in rows], number, lambda m: self.cfg.preference(wcfg, m),
                          w["priority_streak"], self.policy.max_priority_in_row,
@@ -323,6 +324,21 @@ class Engine:
                             f"POST /api/v1/windows/{number}/login", window=number)
 
     # -- internals ------------------------------------------------------------------------------
+    def _line_heads(self, conn, day: str, number: int) -> list[sqlite3.Row]:
+        """Call-next's snapshot: of the waiting tickets this window may call, only the first in line
+        (by queue_key, then id) of each (matter, priority, target window). pick_next orders tickets of
+        one such group by exactly that, so it picks the same ticket as over the whole line, while the
+        snapshot stays a few dozen rows however long the line grows."""
+        served = self._served_by.get(number, ())
+        marks = ",".join("?" * len(served)) or "NULL"
+        return conn.execute(
+            "SELECT id, matter, priority, queue_key, target_window FROM ("
+            " SELECT id, matter, priority, queue_key, target_window, ROW_NUMBER() OVER"
+            " (PARTITION BY matter, priority, target_window ORDER BY queue_key, id) AS place FROM tickets"
+            " WHERE service_day=? AND status='waiting'"
+            f" AND (target_window=? OR (target_window IS NULL AND matter IN ({marks}))))"
+            " WHERE place=1", (day, number, *served)).fetchall()
+
     def _logout(self, conn, now, number: int, username: str, events: list[dict]) -> None:
         conn.execute("UPDATE windows SET clerk=NULL, state=CASE WHEN state='open' THEN 'paused' ELSE state END,"
                      " reason=CASE WHEN state='open' THEN 'clerk logged out' ELSE reason END WHERE number=?",

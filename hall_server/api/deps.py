@@ -11,7 +11,9 @@ STAFF = ("clerk", "supervisor", "admin")
 WATCHERS = ("clerk", "supervisor", "technician", "admin")
 
 
-def get_hall(request: Request) -> Hall:
+# The dependencies are `async def` although they never wait: FastAPI runs a plain `def` dependency in
+# its thread pool, a thread hop (and GIL hand-over) per dependency per request.
+async def get_hall(request: Request) -> Hall:
     return request.app.state.hall
 
 
@@ -21,13 +23,13 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def current(request: Request, hall: Hall = Depends(get_hall)) -> Principal:
+async def current(request: Request, hall: Hall = Depends(get_hall)) -> Principal:
     return hall.auth.principal(bearer(request), hall.clock.now())
 
 
 def require(*roles: str):
     """A dependency that lets through only the given roles (admin always)."""
-    def check(p: Principal = Depends(current)) -> Principal:
+    async def check(p: Principal = Depends(current)) -> Principal:
         if p.role != "admin" and p.role not in roles:
             raise Forbidden("role_forbidden", f"角色 {p.role} 无权执行此操作",
                             f"a {p.role} may not do this; it needs one of: {', '.join(roles)} or admin",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 from ..events import read_events
 from ..runtime import Hall
 from .deps import get_hall
+from .models import EventPage
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -22,7 +23,8 @@ HEARTBEAT_S = 10.0
 PAGE = 1000
 
 
-@router.get("/events", summary="Events after `since`, oldest first (the WebSocket's replay over HTTP)")
+@router.get("/events", response_model=EventPage,
+            summary="Events after `since`, oldest first (the WebSocket's replay over HTTP)")
 def get_events(since: int = Query(0, ge=0, le=2**63 - 1), limit: int = Query(PAGE, ge=1, le=5000),
                hall: Hall = Depends(get_hall)) -> dict:
     return {"latest_seq": hall.bus.latest_seq, "events": read_events(hall.store.read, since, limit)}

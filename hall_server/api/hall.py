@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from ..errors import window_not_found
 from ..runtime import Hall
 from .deps import get_hall
+from .models import WindowOut
 
 router = APIRouter(prefix="/api/v1", tags=["hall"])
 
@@ -29,13 +30,14 @@ def get_queue(hall: Hall = Depends(get_hall)) -> dict:
     return hall.views.queue(hall.store.read, hall.clock.now())
 
 
-@router.get("/windows", summary="Every window's state, clerk, current ticket and count served today")
+@router.get("/windows", response_model=list[WindowOut],
+            summary="Every window's state, clerk, current ticket and count served today")
 def get_windows(hall: Hall = Depends(get_hall)) -> list[dict]:
     served = hall.views.served_today(hall.store.read, hall.engine.today())
     return [{**w, "served_today": served.get(w["number"], 0)} for w in hall.views.windows(hall.store.read)]
 
 
-@router.get("/windows/{number}", summary="One window")
+@router.get("/windows/{number}", response_model=WindowOut, summary="One window")
 def get_window(number: int, hall: Hall = Depends(get_hall)) -> dict:
     if hall.cfg.window(number) is None:
         raise window_not_found(number)

@@ -41,3 +41,68 @@ class UserRequest(Body):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     password: str = Field(min_length=8, max_length=256)
     role: Literal["kiosk", "clerk", "supervisor", "technician", "admin"]
+
+
+# -- responses (documented in the OpenAPI document; the stable contract's fields are marked) ------
+TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
+
+
+class TicketOut(BaseModel):
+    id: int = Field(description="contract")
+    number: str = Field(description="contract: prefix + daily sequence, e.g. S001")
+    matter: str = Field(description="contract: matter code")
+    status: TicketStatus = Field(description="contract")
+    waiting_ahead: int = Field(description="contract: tickets that will be called before this one")
+    estimated_wait_s: int = Field(description="contract: estimated seconds until it is called")
+    matter_name: str
+    group: str | None
+    priority: Priority
+    channel: Channel
+    service_day: str
+    issued_at: str
+    called_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    window: int | None = Field(description="the window that has, or last had, the ticket")
+    target_window: int | None = Field(description="set when transferred to a window: only it calls the ticket")
+    transfers: int
+    recalls: int
+
+
+class CurrentTicket(BaseModel):
+    id: int
+    number: str
+    matter: str
+    status: TicketStatus
+    called_at: str | None
+    recalls: int
+
+
+class WindowOut(BaseModel):
+    number: int
+    name: str
+    zone: str
+    serves: list[str]
+    state: Literal["closed", "open", "paused", "serving"]
+    reason: str | None
+    since: str | None
+    clerk: str | None
+    current: CurrentTicket | None
+    served_today: int | None = None
+
+
+class EventOut(BaseModel):
+    seq: int
+    type: str
+    at: str
+    data: dict
+
+
+class HistoryEntry(EventOut):
+    by: str | None
+    window: int | None
+
+
+class EventPage(BaseModel):
+    latest_seq: int
+    events: list[EventOut]

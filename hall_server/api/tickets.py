@@ -9,14 +9,14 @@ from ..auth import Principal
 from ..errors import ticket_not_found
 from ..runtime import Hall
 from .deps import STAFF, get_hall, require
-from .models import IssueRequest, ReasonRequest, TransferRequest
+from .models import HistoryEntry, IssueRequest, ReasonRequest, TicketOut, TransferRequest
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
 
 
-@router.post("", status_code=201, summary="Issue a ticket for a matter")
+@router.post("", status_code=201, response_model=TicketOut, summary="Issue a ticket for a matter")
 async def issue(body: IssueRequest, hall: Hall = Depends(get_hall),
                 who: Principal = Depends(require("kiosk", *STAFF))) -> dict:
     channel = "kiosk" if who.role == "kiosk" else body.channel
@@ -24,7 +24,7 @@ async def issue(body: IssueRequest, hall: Hall = Depends(get_hall),
                             citizen_ref=body.citizen_ref, kiosk=body.kiosk, actor=who.username)
 
 
-@router.get("", summary="Today's tickets, optionally of one status")
+@router.get("", response_model=list[TicketOut], summary="Today's tickets, optionally of one status")
 def list_tickets(status: Status | None = None, limit: int = Query(200, ge=1, le=2000),
                  hall: Hall = Depends(get_hall), who: Principal = Depends(require(*STAFF, "technician"))
                  ) -> list[dict]:
@@ -38,7 +38,8 @@ def list_tickets(status: Status | None = None, limit: int = Query(200, ge=1, le=
     return [hall.views.ticket(hall.store.read, r[0], now) for r in rows]
 
 
-@router.get("/{ticket_id}", summary="One ticket: its status, place in line and estimated wait")
+@router.get("/{ticket_id}", response_model=TicketOut,
+            summary="One ticket: its status, place in line and estimated wait")
 def get_ticket(ticket_id: int, hall: Hall = Depends(get_hall)) -> dict:
     t = hall.views.ticket(hall.store.read, ticket_id, hall.clock.now())
     if t is None:
@@ -46,7 +47,8 @@ def get_ticket(ticket_id: int, hall: Hall = Depends(get_hall)) -> dict:
     return t
 
 
-@router.get("/{ticket_id}/history", summary="Every call, recall, transfer and finish of a ticket, with who")
+@router.get("/{ticket_id}/history", response_model=list[HistoryEntry],
+            summary="Every call, recall, transfer and finish of a ticket, with who")
 def get_history(ticket_id: int, hall: Hall = Depends(get_hall),
                 who: Principal = Depends(require(*STAFF, "technician"))) -> list[dict]:
     if hall.views.ticket(hall.store.read, ticket_id, hall.clock.now()) is None:
@@ -54,18 +56,20 @@ def get_history(ticket_id: int, hall: Hall = Depends(get_hall),
     return hall.views.history(hall.store.read, ticket_id)
 
 
-@router.post("/{ticket_id}/requeue", summary="Put a returning no-show back in line after a few places")
+@router.post("/{ticket_id}/requeue", response_model=TicketOut,
+             summary="Put a returning no-show back in line after a few places")
 async def requeue(ticket_id: int, hall: Hall = Depends(get_hall), who: Principal = Depends(require(*STAFF))) -> dict:
     return await hall.write(hall.engine.requeue, ticket_id, actor=who.username)
 
 
-@router.post("/{ticket_id}/cancel", summary="Cancel a waiting ticket")
+@router.post("/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel a waiting ticket")
 async def cancel(ticket_id: int, body: ReasonRequest | None = None, hall: Hall = Depends(get_hall),
                  who: Principal = Depends(require("supervisor"))) -> dict:
     return await hall.write(hall.engine.cancel, ticket_id, actor=who.username, reason=(body or ReasonRequest()).reason)
 
 
-@router.post("/{ticket_id}/transfer", summary="Move a waiting ticket to a matter or window, keeping its place")
+@router.post("/{ticket_id}/transfer", response_model=TicketOut,
+             summary="Move a waiting ticket to a matter or window, keeping its place")
 async def transfer(ticket_id: int, body: TransferRequest, hall: Hall = Depends(get_hall),
                    who: Principal = Depends(require("supervisor"))) -> dict:
     return await hall.write(hall.engine.transfer_ticket, ticket_id, actor=who.username, to_matter=body.to_matter,
