@@ -97,7 +97,12 @@ def _v3(db: sqlite_utils.Database) -> None:
         ["service_day", "status", "matter", "priority", "target_window", "queue_key"], index_name="tickets_line")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # (service_day, status) is the head of tickets_line: one index fewer to write on every change.
+    db.execute("DROP INDEX IF EXISTS idx_tickets_service_day_status")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

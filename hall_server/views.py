@@ -63,33 +63,33 @@ class Views:
         return out
 
     def _estimate(self, conn: sqlite3.Connection, t: sqlite3.Row) -> tuple[int, int]:
-        """(tickets ahead, estimated seconds): counted in SQL over the covering index of waiting tickets."""
+        """(tickets ahead, estimated seconds), counted in SQL. Each part of the UNION seeks the covering
+        index `tickets_line` by matter and priority instead of scanning the whole line."""
         target = t["target_window"]
         windows = [target] if target is not None else sorted(self._serving.get(t["matter"], ()))
-        mine_prio = t["priority"] in self._priority
-        earlier = "(queue_key < ? OR (queue_key = ? AND id < ?))"
+        earlier = " AND (queue_key < ? OR (queue_key = ? AND id < ?))"
         key = (t["queue_key"], t["queue_key"], t["id"])
+        base = "SELECT matter, COUNT(*) FROM tickets WHERE service_day=? AND status='waiting' AND id<>?"
+        head = (t["service_day"], t["id"])
         w_marks = ",".join("?" * len(windows)) or "NULL"
         # tickets transferred to one of these windows are called there first
-        cond, args = f"(target_window IN ({w_marks})", [*windows]
-        if target is not None:
-            cond += f" AND {earlier})"
-            args += key
-        else:
+        parts = [f"{base} AND target_window IN ({w_marks})" + (earlier if target is not None else "")
+                 + " GROUP BY matter"]
+        args: list = [*head, *windows, *(key if target is not None else ())]
+        if target is None:
             competing = sorted(self._competing.get(t["matter"], ()))
             prio = sorted(self._priority)
             c_marks, p_marks = ",".join("?" * len(competing)), ",".join("?" * len(prio))
-            if mine_prio:   # only earlier priority tickets go before a priority ticket
-                cond += (f" OR (target_window IS NULL AND matter IN ({c_marks}) AND priority IN ({p_marks})"
-                         f" AND {earlier}))")
-                args += [*competing, *prio, *key]
-            else:           # every priority ticket, and earlier normal ones, go before a normal ticket
-                cond += (f" OR (target_window IS NULL AND matter IN ({c_marks}) AND (priority IN ({p_marks})"
-                         f" OR {earlier})))")
-                args += [*competing, *prio, *key]
-        rows = conn.execute(
-            f"SELECT matter, COUNT(*) FROM tickets WHERE service_day=? AND status='waiting' AND id<>? AND {cond}"
-            " GROUP BY matter", (t["service_day"], t["id"], *args)).fetchall()
+            mine_prio = t["priority"] in self._priority
+            # priority tickets: all of them before a normal ticket, earlier ones before a priority one
+            parts.append(f"{base} AND matter IN ({c_marks}) AND priority IN ({p_marks}) AND target_window IS NULL"
+                         + (earlier if mine_prio else "") + " GROUP BY matter")
+            args += [*head, *competing, *prio, *(key if mine_prio else ())]
+            if not mine_prio:   # and earlier normal tickets
+                parts.append(f"{base} AND matter IN ({c_marks}) AND priority NOT IN ({p_marks})"
+                             f" AND target_window IS NULL{earlier} GROUP BY matter")
+                args += [*head, *competing, *prio, *key]
+        rows = conn.execute(" UNION ALL ".join(parts), args).fetchall()
         times = self.handling_s(conn)
         ahead = sum(n for _, n in rows)
         work = sum(times.get(matter, 600) * n for matter, n in rows)
