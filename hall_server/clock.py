@@ -35,3 +35,22 @@ def service_day(at: datetime, tz: str, rollover_hour: int) -> date:
 
 def micros(at: datetime) -> int:
     return int(at.timestamp() * 1_000_000)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def opening_span(at: datetime, tz: str, opening: dict[str, str]) -> str | None:
+    """Today's opening hours in the hall's zone ("08:30-17:30"), or None when closed all day."""
+    return opening.get(WEEKDAYS[at.astimezone(ZoneInfo(tz)).weekday()])
+
+
+def is_open(at: datetime, tz: str, opening: dict[str, str]) -> bool:
+    """Whether the hall is open at `at`. A hall with no opening hours configured is always open."""
+    if not opening:
+        return True
+    span = opening_span(at, tz, opening)
+    if span is None:
+        return False
+    start, end = span.split("-")
+    return start <= at.astimezone(ZoneInfo(tz)).strftime("%H:%M") < end

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hall_server.clock import FakeClock, service_day
+from hall_server.clock import FakeClock, is_open, opening_span, service_day
 from hall_server.config import parse_config
 from hall_server.errors import Conflict, NotFound
 from hall_server.runtime import Hall
@@ -302,3 +302,32 @@ def test_rollover_hour_and_zone_come_from_config(tmp_path):
         assert len(rolled(h)) == 1
     finally:
         h.close()
+
+
+# -- opening hours ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("local,open_now,span", [
+    ("2026-11-24 08:29", False, "08:30-17:30"),    # Tuesday, before opening
+    ("2026-11-24 08:30", True, "08:30-17:30"),
+    ("2026-11-24 17:29", True, "08:30-17:30"),
+    ("2026-11-24 17:30", False, "08:30-17:30"),    # closes at 17:30
+    ("2026-11-28 10:00", True, "09:00-12:00"),     # Saturday half day
+    ("2026-11-29 10:00", False, None),             # Sunday: closed all day
+])
+def test_opening_hours_in_the_halls_zone(district_cfg, local, open_now, span):
+    at = datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    hall = district_cfg.hall
+    assert is_open(at, hall.timezone, hall.opening) is open_now
+    assert opening_span(at, hall.timezone, hall.opening) == span
+    # the same instant seen in UTC gives the same answer
+    assert is_open(at.astimezone(ZoneInfo("UTC")), hall.timezone, hall.opening) is open_now
+
+
+def test_a_hall_without_opening_hours_is_always_open():
+    assert is_open(datetime(2026, 11, 29, 3, 0, tzinfo=ZoneInfo("UTC")), "Asia/Shanghai", {})
+
+
+def test_hall_endpoint_says_whether_the_hall_is_open(client, clock):
+    body = client.get("/api/v1/hall").json()
+    assert body["open_now"] is True and body["opening_today"] == "08:30-17:30"     # Tuesday 09:00
+    clock.advance(hours=9)                                                          # 18:00
+    assert client.get("/api/v1/hall").json()["open_now"] is False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from ..clock import is_open, opening_span
 from ..errors import window_not_found
 from ..runtime import Hall
 from .deps import get_hall
@@ -14,10 +15,13 @@ router = APIRouter(prefix="/api/v1", tags=["hall"])
 @router.get("/hall", summary="The hall, its matter groups, matters and windows")
 def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
     cfg = hall.cfg
+    now = hall.clock.now()
     return {
         "code": cfg.hall.code, "name": cfg.hall.name, "name_en": cfg.hall.name_en, "level": cfg.hall.level,
         "timezone": cfg.hall.timezone, "opening": cfg.hall.opening, "address": cfg.hall.address,
-        "phone": cfg.hall.phone, "service_day": hall.engine.today(),
+        "phone": cfg.hall.phone, "service_day": hall.engine.today(now),
+        "open_now": is_open(now, cfg.hall.timezone, cfg.hall.opening),
+        "opening_today": opening_span(now, cfg.hall.timezone, cfg.hall.opening),
         "groups": [g.model_dump() for g in cfg.groups],
         "matters": [m.model_dump() for m in cfg.matters],
         "windows": [{"number": w.number, "name": w.name, "zone": w.zone, "staffing": w.staffing,
