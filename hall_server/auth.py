@@ -11,7 +11,7 @@ import hmac
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from .errors import Conflict, HallError, Unauthorized
@@ -65,7 +65,7 @@ class Auth:
             raise Unauthorized("not_authenticated", "请先登录", "log in first: POST /api/v1/auth/login, then send "
                                "'Authorization: Bearer <token>'")
         p = self._tokens.get(_token_hash(token))
-        if p is None or p.expires_at < now.isoformat():
+        if p is None or datetime.fromisoformat(p.expires_at) <= now:
             raise Unauthorized("invalid_token", "登录已失效，请重新登录",
                                "the token is unknown or expired; log in again")
         return p
@@ -89,9 +89,11 @@ class Auth:
         if row is None or not checked or row["disabled"]:
             raise Unauthorized("bad_credentials", "用户名或密码错误", "wrong username or password")
         token = secrets.token_urlsafe(32)
-        expires = (now + timedelta(days=TOKEN_DAYS[row["role"]])).isoformat()
+        # one fixed format (UTC, seconds) so that the stored text also compares in order
+        expires = (now + timedelta(days=TOKEN_DAYS[row["role"]])).astimezone(UTC).isoformat(timespec="seconds")
         th = _token_hash(token)
-        conn.execute("DELETE FROM tokens WHERE username=? AND expires_at < ?", (username, now.isoformat()))
+        conn.execute("DELETE FROM tokens WHERE username=? AND expires_at < ?",
+                     (username, now.astimezone(UTC).isoformat(timespec="seconds")))
         conn.execute("INSERT INTO tokens VALUES (?,?,?,?)", (th, username, now.isoformat(), expires))
         self._tokens[th] = Principal(username, row["role"], expires)
         return Change({"token": token, "username": username, "role": row["role"], "expires_at": expires})

@@ -100,7 +100,9 @@ class Store:
     def write_sync(self, fn: WriteFn) -> Any:
         """For start-up and scripts: the same path as write(), waited for in this thread."""
         if not self._started:
-            return self._apply([(fn, Future())], wait=True)
+            fut: Future = Future()
+            fut.set_running_or_notify_cancel()
+            return self._apply([(fn, fut)], wait=True)
         return self.submit(fn).result()
 
     def _run(self) -> None:
@@ -119,7 +121,18 @@ class Store:
                     stop = True
                     break
                 batch.append(nxt)
-            self._apply(batch)
+            # A caller that gave up before its change started (a request whose client went away) is
+            # dropped now; once running, a change can no longer be cancelled and is always answered.
+            batch = [(fn, fut) for fn, fut in batch if fut.set_running_or_notify_cancel()]
+            if batch:
+                try:
+                    self._apply(batch)
+                except Exception as exc:  # never let the writer die: every later write would hang
+                    log.exception("store writer failed")
+                    err = StoreUnavailable(f"the store failed unexpectedly: {exc}")
+                    for _fn, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(err)
             if stop:
                 return
 
@@ -159,7 +172,10 @@ class Store:
             return None
         events = [e for _f, ch, _e in outcomes if ch for e in ch.events]
         if events and self._on_commit:
-            self._on_commit(events)
+            try:
+                self._on_commit(events)
+            except Exception:  # committed all the same; subscribers catch up from the log by seq
+                log.exception("publishing committed events failed")
         for fut, change, exc in outcomes:
             if exc is not None:
                 fut.set_exception(exc)

@@ -280,3 +280,14 @@ def test_first_start_prints_generated_admin_password_once(tmp_path):
     stored = sqlite3.connect(srv.db_path).execute("SELECT password_hash FROM users WHERE username='admin'"
                                                   ).fetchone()[0]
     assert stored.startswith("scrypt$") and password not in stored
+
+
+def test_a_token_expires_after_its_roles_lifetime(client, clock):
+    from hall_server.auth import TOKEN_DAYS
+    clerk = client.make_user("shortlived", "clerk")
+    assert client.get("/api/v1/auth/me", headers=clerk).status_code == 200
+    clock.advance(days=TOKEN_DAYS["clerk"], seconds=-1)
+    assert client.get("/api/v1/auth/me", headers=clerk).status_code == 200
+    clock.advance(seconds=1)
+    r = client.get("/api/v1/auth/me", headers=clerk)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"

@@ -132,3 +132,28 @@ def test_a_database_that_cannot_write_fails_every_change_and_recovers(tmp_path):
     assert store.submit(_insert(3)).result(10) == 3
     assert [e["data"]["i"] for e in read_events(store.read, 0)] == [1, 3]
     store.close()
+
+
+def test_a_change_whose_caller_gave_up_before_it_ran_is_dropped_and_the_writer_goes_on(tmp_path):
+    store = Store(tmp_path / "h.db")
+    gate = threading.Event()
+    store.submit(lambda conn: (gate.wait(5), Change(None))[1])
+    store.start()
+    abandoned = store.submit(_insert(1))
+    assert abandoned.cancel()                       # e.g. the HTTP client disconnected while queued
+    gate.set()
+    assert store.submit(_insert(2)).result(10) == 2
+    assert [e["data"]["i"] for e in read_events(store.read, 0)] == [2]
+    store.close()
+
+
+def test_a_committed_change_is_acknowledged_even_if_publishing_fails(tmp_path):
+    def on_commit(events):
+        raise RuntimeError("event loop is gone")
+
+    store = Store(tmp_path / "h.db", on_commit=on_commit)
+    store.start()
+    assert store.submit(_insert(1)).result(10) == 1      # durable: the log has it for every subscriber
+    assert store.submit(_insert(2)).result(10) == 2      # and the writer goes on
+    assert [e["data"]["i"] for e in read_events(store.read, 0)] == [1, 2]
+    store.close()
