@@ -86,7 +86,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
         return JSONResponse(err.body(), status_code=500)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing(request: Request) -> HTMLResponse:
+    async def landing(request: Request) -> HTMLResponse:
         rt: Hall = request.app.state.hall
         return templates.TemplateResponse(request, "index.html", {
             "cfg": rt.cfg, "windows": rt.views.windows(rt.store.read),
@@ -94,7 +94,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
             "groups": {g.code: g for g in rt.cfg.groups}})
 
     @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
-    def api_docs(request: Request) -> HTMLResponse:
+    async def api_docs(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "api_docs.html", {"spec": request.app.openapi()})
 
     return app

@@ -37,7 +37,7 @@ async def logout(request: Request, hall: Hall = Depends(get_hall), who: Principa
 
 
 @router.get("/auth/me", summary="The caller's user name, role and window")
-def me(hall: Hall = Depends(get_hall), who: Principal = Depends(current)) -> dict:
+async def me(hall: Hall = Depends(get_hall), who: Principal = Depends(current)) -> dict:
     row = hall.store.read.execute("SELECT number FROM windows WHERE clerk=?", (who.username,)).fetchone()
     return {"username": who.username, "role": who.role, "expires_at": who.expires_at,
             "window": row[0] if row else None}
@@ -52,6 +52,6 @@ async def create_user(body: UserRequest, hall: Hall = Depends(get_hall),
 
 
 @router.get("/users", summary="List users (admin)")
-def list_users(hall: Hall = Depends(get_hall), who: Principal = Depends(require("admin"))) -> list[dict]:
+async def list_users(hall: Hall = Depends(get_hall), who: Principal = Depends(require("admin"))) -> list[dict]:
     return [dict(r) for r in hall.store.read.execute(
         "SELECT username, role, created_at, disabled FROM users ORDER BY username")]

@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the running hall and the caller's identity."""
+"""FastAPI dependencies: the running hall and the caller's identity.
+
+Every dependency and endpoint is `async def`: they run on the event loop thread, which is the only
+thread that uses the store's read connection (a plain `def` would run in a worker thread).
+"""
 from __future__ import annotations
 
 from fastapi import Depends, Request

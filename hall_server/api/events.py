@@ -25,7 +25,7 @@ PAGE = 1000
 
 @router.get("/events", response_model=EventPage,
             summary="Events after `since`, oldest first (the WebSocket's replay over HTTP)")
-def get_events(since: int = Query(0, ge=0, le=2**63 - 1), limit: int = Query(PAGE, ge=1, le=5000),
+async def get_events(since: int = Query(0, ge=0, le=2**63 - 1), limit: int = Query(PAGE, ge=1, le=5000),
                hall: Hall = Depends(get_hall)) -> dict:
     return {"latest_seq": hall.bus.latest_seq, "events": read_events(hall.store.read, since, limit)}
 

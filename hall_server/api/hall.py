@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/v1", tags=["hall"])
 
 
 @router.get("/hall", summary="The hall, its matter groups, matters and windows")
-def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
+async def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
     cfg = hall.cfg
     now = hall.clock.now()
     return {
@@ -30,19 +30,19 @@ def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
 
 
 @router.get("/queue", summary="Waiting counts and longest waits per matter group and matter, today")
-def get_queue(hall: Hall = Depends(get_hall)) -> dict:
+async def get_queue(hall: Hall = Depends(get_hall)) -> dict:
     return hall.views.queue(hall.store.read, hall.clock.now())
 
 
 @router.get("/windows", response_model=list[WindowOut],
             summary="Every window's state, clerk, current ticket and count served today")
-def get_windows(hall: Hall = Depends(get_hall)) -> list[dict]:
+async def get_windows(hall: Hall = Depends(get_hall)) -> list[dict]:
     served = hall.views.served_today(hall.store.read, hall.engine.today())
     return [{**w, "served_today": served.get(w["number"], 0)} for w in hall.views.windows(hall.store.read)]
 
 
 @router.get("/windows/{number}", response_model=WindowOut, summary="One window")
-def get_window(number: int, hall: Hall = Depends(get_hall)) -> dict:
+async def get_window(number: int, hall: Hall = Depends(get_hall)) -> dict:
     if hall.cfg.window(number) is None:
         raise window_not_found(number)
     served = hall.views.served_today(hall.store.read, hall.engine.today())

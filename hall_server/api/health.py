@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["health"])
 
 
 @router.get("/health", summary="Server and device health")
-def health(hall: Hall = Depends(get_hall)) -> dict:
+async def health(hall: Hall = Depends(get_hall)) -> dict:
     read = hall.store.read
     try:
         read.execute("SELECT value FROM meta WHERE key='service_day'").fetchone()

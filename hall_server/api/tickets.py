@@ -25,7 +25,7 @@ async def issue(body: IssueRequest, hall: Hall = Depends(get_hall),
 
 
 @router.get("", response_model=list[TicketOut], summary="Today's tickets, optionally of one status")
-def list_tickets(status: Status | None = None, limit: int = Query(200, ge=1, le=2000),
+async def list_tickets(status: Status | None = None, limit: int = Query(200, ge=1, le=2000),
                  hall: Hall = Depends(get_hall), who: Principal = Depends(require(*STAFF, "technician"))
                  ) -> list[dict]:
     sql = "SELECT id FROM tickets WHERE service_day=?"
@@ -40,7 +40,7 @@ def list_tickets(status: Status | None = None, limit: int = Query(200, ge=1, le=
 
 @router.get("/{ticket_id}", response_model=TicketOut,
             summary="One ticket: its status, place in line and estimated wait")
-def get_ticket(ticket_id: int, hall: Hall = Depends(get_hall)) -> dict:
+async def get_ticket(ticket_id: int, hall: Hall = Depends(get_hall)) -> dict:
     t = hall.views.ticket(hall.store.read, ticket_id, hall.clock.now())
     if t is None:
         raise ticket_not_found(ticket_id)
@@ -49,7 +49,7 @@ def get_ticket(ticket_id: int, hall: Hall = Depends(get_hall)) -> dict:
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntry],
             summary="Every call, recall, transfer and finish of a ticket, with who")
-def get_history(ticket_id: int, hall: Hall = Depends(get_hall),
+async def get_history(ticket_id: int, hall: Hall = Depends(get_hall),
                 who: Principal = Depends(require(*STAFF, "technician"))) -> list[dict]:
     if hall.views.ticket(hall.store.read, ticket_id, hall.clock.now()) is None:
         raise ticket_not_found(ticket_id)
