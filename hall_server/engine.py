@@ -325,19 +325,24 @@ class Engine:
 
     # -- internals ------------------------------------------------------------------------------
     def _line_heads(self, conn, day: str, number: int) -> list[sqlite3.Row]:
-        """Call-next's snapshot: of the waiting tickets this window may call, only the first in line
-        (by queue_key, then id) of each (matter, priority, target window). pick_next orders tickets of
-        one such group by exactly that, so it picks the same ticket as over the whole line, while the
-        snapshot stays a few dozen rows however long the line grows."""
+        """Call-next's snapshot: the tickets transferred to this window, and of the other waiting tickets
+        it may call only the first in line of each (matter, priority) — with any that share that place,
+        so pick_next's tie-break by id still decides. pick_next orders tickets within such a group by
+        exactly (queue_key, id), so it picks the same ticket as over the whole line, while the snapshot
+        stays a few dozen rows and is read from the covering index however long the line grows."""
         served = self._served_by.get(number, ())
         marks = ",".join("?" * len(served)) or "NULL"
         return conn.execute(
-            "SELECT id, matter, priority, queue_key, target_window FROM ("
-            " SELECT id, matter, priority, queue_key, target_window, ROW_NUMBER() OVER"
-            " (PARTITION BY matter, priority, target_window ORDER BY queue_key, id) AS place FROM tickets"
-            " WHERE service_day=? AND status='waiting'"
-            f" AND (target_window=? OR (target_window IS NULL AND matter IN ({marks}))))"
-            " WHERE place=1", (day, number, *served)).fetchall()
+            "SELECT t.id, t.matter, t.priority, t.queue_key, t.target_window FROM ("
+            "  SELECT matter, priority, MIN(queue_key) AS first FROM tickets"
+            "  WHERE service_day=? AND status='waiting' AND target_window IS NULL"
+            f"  AND matter IN ({marks}) GROUP BY matter, priority) AS head"
+            " CROSS JOIN tickets AS t ON t.service_day=? AND t.status='waiting' AND t.matter=head.matter"
+            "  AND t.priority=head.priority AND t.target_window IS NULL AND t.queue_key=head.first"
+            " UNION ALL"
+            " SELECT id, matter, priority, queue_key, target_window FROM tickets INDEXED BY tickets_transferred"
+            " WHERE service_day=? AND status='waiting' AND target_window IS NOT NULL AND target_window=?",
+            (day, *served, day, day, number)).fetchall()
 
     def _logout(self, conn, now, number: int, username: str, events: list[dict]) -> None:
         conn.execute("UPDATE windows SET clerk=NULL, state=CASE WHEN state='open' THEN 'paused' ELSE state END,"

@@ -13,7 +13,7 @@ import sqlite3
 from datetime import datetime
 
 from .clock import service_day
-from .config import HallConfig
+from .config import PRIORITY_CLASSES, HallConfig
 
 TICKET_FIELDS = ("id", "number", "matter", "status", "priority", "channel", "service_day", "issued_at",
                  "called_at", "started_at", "finished_at", "window", "target_window", "transfers", "recalls")
@@ -28,6 +28,7 @@ class Views:
             for m in cfg.matters
         }
         self._priority = frozenset(cfg.queue.priority_classes)
+        self._normal = frozenset(PRIORITY_CLASSES) - self._priority     # classes called in plain order
 
     def today(self, at: datetime) -> str:
         return service_day(at, self.cfg.hall.timezone, self.cfg.hall.rollover_hour).isoformat()
@@ -67,13 +68,16 @@ class Views:
         index `tickets_line` by matter and priority instead of scanning the whole line."""
         target = t["target_window"]
         windows = [target] if target is not None else sorted(self._serving.get(t["matter"], ()))
-        earlier = " AND (queue_key < ? OR (queue_key = ? AND id < ?))"
+        # "before me in line"; the first term lets SQLite seek the index by queue_key
+        earlier = " AND queue_key <= ? AND (queue_key < ? OR id < ?)"
         key = (t["queue_key"], t["queue_key"], t["id"])
         base = "SELECT matter, COUNT(*) FROM tickets WHERE service_day=? AND status='waiting' AND id<>?"
         head = (t["service_day"], t["id"])
         w_marks = ",".join("?" * len(windows)) or "NULL"
         # tickets transferred to one of these windows are called there first
-        parts = [f"{base} AND target_window IN ({w_marks})" + (earlier if target is not None else "")
+        parts = [base.replace("FROM tickets", "FROM tickets INDEXED BY tickets_transferred")
+                 + f" AND target_window IS NOT NULL AND target_window IN ({w_marks})"
+                 + (earlier if target is not None else "")
                  + " GROUP BY matter"]
         args: list = [*head, *windows, *(key if target is not None else ())]
         if target is None:
@@ -86,9 +90,11 @@ class Views:
                          + (earlier if mine_prio else "") + " GROUP BY matter")
             args += [*head, *competing, *prio, *(key if mine_prio else ())]
             if not mine_prio:   # and earlier normal tickets
-                parts.append(f"{base} AND matter IN ({c_marks}) AND priority NOT IN ({p_marks})"
+                normal = sorted(self._normal)
+                n_marks = ",".join("?" * len(normal))
+                parts.append(f"{base} AND matter IN ({c_marks}) AND priority IN ({n_marks})"
                              f" AND target_window IS NULL{earlier} GROUP BY matter")
-                args += [*head, *competing, *prio, *key]
+                args += [*head, *competing, *normal, *key]
         rows = conn.execute(" UNION ALL ".join(parts), args).fetchall()
         times = self.handling_s(conn)
         ahead = sum(n for _, n in rows)
