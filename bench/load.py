@@ -222,3 +222,22 @@ async def throughput_phase(port: int, tokens: dict[str, str], matters: list[str]
     return {"clients": clients, "seconds": seconds, "tickets": len(lat), "rate": len(lat) / seconds,
             "p50": pct(lat, 50), "p99": pct(lat, 99), "errors": other,
             "commits": commits, "per_commit": len(lat) / commits if commits else float("nan")}
+
+
+async def quiet_phase(port: int, tokens: dict[str, str], window: int, calls: int, every_s: float) -> dict:
+    """One clerk in an otherwise idle hall: call-next every `every_s` (start 100 ms after each call,
+    as in the mixed phase). Shows the latency floor of this machine, where every request wakes an idle
+    server (and client) from sleep, without other traffic to queue behind."""
+    c = HttpConn(port, tokens[f"clerk{window}"])
+    lat: list[float] = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        status, body = await c.request("POST", f"/api/v1/windows/{window}/call-next")
+        lat.append(time.perf_counter() - t)
+        if status != 200:
+            raise RuntimeError(f"quiet phase: call-next answered {status}: {body[:200]!r}")
+        await asyncio.sleep(0.1)
+        await c.request("POST", f"/api/v1/windows/{window}/start")
+        await asyncio.sleep(max(0.0, every_s - 0.1))
+    await c.close()
+    return {"calls": calls, "every_s": every_s, "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat)}
