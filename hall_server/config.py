@@ -10,6 +10,7 @@ import difflib
 import re
 import tomllib
 from datetime import time
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -146,13 +147,9 @@ class HallConfig(_Strict):
     def matter(self, code: str) -> Matter | None:
         return self._matters.get(code)
 
-    @property
+    @cached_property
     def _matters(self) -> dict[str, Matter]:
-        cache = self.__dict__.get("_matter_index")
-        if cache is None:
-            cache = {m.code: m for m in self.matters}
-            object.__setattr__(self, "_matter_index", cache)
-        return cache
+        return {m.code: m for m in self.matters}
 
     def window(self, number: int) -> Window | None:
         return next((w for w in self.windows if w.number == number), None)

@@ -11,7 +11,7 @@ import sqlite3
 from datetime import datetime
 
 from . import errors
-from .clock import Clock, micros, service_day
+from .clock import Clock, micros
 from .config import HallConfig
 from .errors import Conflict, Forbidden, HallError
 from .events import append_event
@@ -40,8 +40,7 @@ class Engine:
 
     # -- time and rollover ----------------------------------------------------------------------
     def today(self, at: datetime | None = None) -> str:
-        at = at or self.clock.now()
-        return service_day(at, self.cfg.hall.timezone, self.cfg.hall.rollover_hour).isoformat()
+        return self.views.today(at or self.clock.now())
 
     def forget_cached_state(self) -> None:
         """A whole transaction was rolled back: what was read in it may never have been saved."""
