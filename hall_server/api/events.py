@@ -58,8 +58,9 @@ async def events_ws(ws: WebSocket, since: int | None = Query(None, ge=0)):
                 continue
             await ws.send_json(event)
             last = event["seq"]
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+    except (WebSocketDisconnect, RuntimeError) as exc:
+        # the client went away (RuntimeError: a send after the socket closed); it resumes with since=
+        log.debug("event stream closed at seq %s: %r", last, exc)
     finally:
         sub.close()
 
