@@ -32,7 +32,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
             yield
         finally:
             ticker.cancel()
-            hall_rt.close()
+            await hall_rt.stop()
 
     app = FastAPI(title="onewindow hall server", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")

@@ -113,18 +113,38 @@ class Window(_Strict):
     serves: tuple[str, ...] = Field(min_length=1, description="group or matter codes, most preferred first")
 
 
+DeviceKind = Literal["printer", "idcard", "display", "audio", "camera", "caller", "evaluator"]
+
+
+class DeviceConfig(_Strict):
+    """One device of the hall, named by URL (drivers/), and what it serves: a kiosk, a window or the hall."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    kind: DeviceKind
+    url: str = Field(min_length=4)
+    kiosk: str | None = None
+    window: int | None = None
+    poll_s: float = Field(default=5.0, gt=0, le=3600, description="seconds between health checks")
+
+
 class HallConfig(_Strict):
     hall: Hall
     queue: QueuePolicy = QueuePolicy()
     groups: tuple[Group, ...]
     matters: tuple[Matter, ...]
     windows: tuple[Window, ...]
+    devices: tuple[DeviceConfig, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
         _unique("groups", [g.code for g in self.groups])
         _unique("matters", [m.code for m in self.matters])
         _unique("windows", [w.number for w in self.windows])
+        _unique("devices", [d.name for d in self.devices])
+        numbers = {w.number for w in self.windows}
+        for d in self.devices:
+            if d.window is not None and d.window not in numbers:
+                raise ValueError(f"device {d.name} serves window {d.window}, which this hall does not have")
         groups = {g.code for g in self.groups}
         for m in self.matters:
             if m.group not in groups:

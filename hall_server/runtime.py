@@ -17,6 +17,7 @@ from typing import Any
 from .auth import Auth
 from .clock import Clock
 from .config import HallConfig
+from .devices import DeviceSupervisor
 from .engine import Engine
 from .events import EventBus, last_seq
 from .store import Change, Store
@@ -39,6 +40,7 @@ class Hall:
                            on_rollback=self.engine.forget_cached_state)
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
+        self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 
@@ -55,6 +57,11 @@ class Hall:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.store.start()
+        await self.devices.start()
+
+    async def stop(self) -> None:
+        await self.devices.stop()
+        self.close()
 
     def close(self) -> None:
         self.store.close()

@@ -1,5 +1,4 @@
-"""Server and device health. Devices are supervised from the driver issue on; until then the list is
-the devices configured for the hall (none in the default configs)."""
+"""Server and device health: the database, and every configured device as its supervisor last saw it."""
 from __future__ import annotations
 
 import os
@@ -24,8 +23,10 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
     except sqlite3.Error as exc:  # reported, not raised: health must answer when the store cannot
         db_ok, db_detail = False, str(exc)
     st = os.statvfs(hall.store.path.parent)
+    devices = hall.devices.snapshot()
+    working = all(d["state"] in ("ok", "degraded") for d in devices)
     return {
-        "status": "ok" if db_ok else "fault",
+        "status": "fault" if not db_ok else ("ok" if working else "degraded"),
         "hall": hall.cfg.hall.code,
         "service_day": hall.engine.today(),
         "uptime_s": round(time.monotonic() - hall.started_monotonic, 1),
@@ -33,5 +34,5 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
         "database": {"ok": db_ok, "detail": db_detail, "path": str(hall.store.path), "commits": hall.store.commits,
                      "size_bytes": hall.store.path.stat().st_size, "free_bytes": st.f_bavail * st.f_frsize},
         "memory_max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "devices": [],
+        "devices": devices,
     }

@@ -1,0 +1,134 @@
+"""The device supervisor: one task per configured device that owns all of its I/O.
+
+Each task opens its device, polls its health, logs a failure once and the recovery once, reopens an
+offline device with back-off, and appends a `device.health` event whenever the state changes. Other
+code uses a device only through `use()`, which serialises access with the polling. A broken device
+never takes the server down: its failures stay inside its task.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from drivers.base import Device
+from drivers.health import DeviceHealth, DeviceState
+from drivers.registry import registry
+from drivers.url import DeviceURLError
+
+from .config import DeviceConfig
+from .events import append_event
+from .store import Change
+
+log = logging.getLogger(__name__)
+BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
+
+
+@dataclass
+class Supervised:
+    cfg: DeviceConfig
+    health: DeviceHealth = field(default_factory=lambda: DeviceHealth(DeviceState.OFFLINE, "not opened yet"))
+    device: Device | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    since: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.cfg.name, "kind": self.cfg.kind, "url": self.cfg.url, "kiosk": self.cfg.kiosk,
+                "window": self.cfg.window, **self.health.as_dict(), "since": self.since}
+
+
+class DeviceSupervisor:
+    def __init__(self, devices: tuple[DeviceConfig, ...], write: Callable, now: Callable,
+                 create: Callable[[DeviceConfig], Device] | None = None):
+        self._write = write          # Hall.store.write: durable device.health events
+        self._now = now
+        self._create = create or (lambda cfg: registry(cfg.kind).create(cfg.url))
+        self.devices = {d.name: Supervised(d) for d in devices}
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run(s), name=f"device:{name}")
+                       for name, s in self.devices.items()]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        for s in self.devices.values():
+            if s.device is not None:
+                await asyncio.to_thread(s.device.close)
+
+    def snapshot(self) -> list[dict]:
+        return [s.as_dict() for s in self.devices.values()]
+
+    @contextlib.asynccontextmanager
+    async def use(self, name: str) -> AsyncIterator[Device]:
+        """The open device, held for the caller alone; DeviceUnavailable when it is not working."""
+        s = self.devices.get(name)
+        if s is None:
+            raise DeviceUnavailable(f"no device named {name!r} is configured")
+        async with s.lock:
+            if s.device is None or not s.device.is_open:
+                raise DeviceUnavailable(f"{name} is {s.health.state.value}: {s.health.detail}")
+            yield s.device
+
+    # -- one task per device ---------------------------------------------------------------------
+    async def _run(self, s: Supervised) -> None:
+        backoff = BACKOFF_START_S
+        try:
+            s.device = self._create(s.cfg)
+        except DeviceURLError as exc:     # the configuration is wrong: retrying cannot help
+            await self._record(s, DeviceHealth(DeviceState.FAULT, f"bad device URL: {exc}"))
+            return
+        while True:
+            async with s.lock:
+                health = await self._check(s)
+            await self._record(s, health)
+            if s.device.is_open:
+                backoff = BACKOFF_START_S
+                await asyncio.sleep(s.cfg.poll_s)
+            else:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _check(self, s: Supervised) -> DeviceHealth:
+        dev = s.device
+        try:
+            if not dev.is_open:
+                await asyncio.to_thread(dev.open)
+            health = await asyncio.to_thread(dev.health)
+        except Exception as exc:  # a driver's failure is this device's state, never the server's
+            health = DeviceHealth(DeviceState.OFFLINE, f"{type(exc).__name__}: {exc}")
+        if health.state is DeviceState.OFFLINE and dev.is_open:
+            with contextlib.suppress(Exception):       # closing a vanished device may fail too
+                await asyncio.to_thread(dev.close)
+            dev.is_open = False
+        return health
+
+    async def _record(self, s: Supervised, health: DeviceHealth) -> None:
+        before, first = s.health, not s.since
+        s.health = health
+        if not first and health.state == before.state:
+            return
+        s.since = self._now().isoformat(timespec="seconds")
+        if health.working:
+            log.info("device %s (%s) is %s%s", s.cfg.name, s.cfg.kind, health.state.value,
+                     f": {health.detail}" if health.detail else "")
+        else:
+            log.warning("device %s (%s) is %s: %s", s.cfg.name, s.cfg.kind, health.state.value, health.detail)
+        data = {"device": s.cfg.name, "kind": s.cfg.kind, "kiosk": s.cfg.kiosk, "window": s.cfg.window,
+                "state": health.state.value, "previous": None if first else before.state.value,
+                "detail": health.detail}
+        try:
+            await self._write(lambda conn: Change(None, [append_event(conn, "device.health", self._now(), data,
+                                                                      window=s.cfg.window)]))
+        except Exception:  # the state is still reported by /health; the event log is best effort here
+            log.exception("could not record device.health for %s", s.cfg.name)
+
+
+class DeviceUnavailable(RuntimeError):
+    """The device is not configured or not working right now."""
