@@ -5,7 +5,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,8 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .api import accounts, events, hall, health, tickets, windows
-from .errors import HallError
+from .api import accounts, devices, events, hall, health, tickets, windows
+from .errors import HallError, ticket_not_found
 from .runtime import Hall
 from .store import StoreUnavailable
 
@@ -37,7 +39,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app = FastAPI(title="onewindow hall server", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
-    for module in (hall, tickets, windows, events, accounts, health):
+    for module in (hall, tickets, windows, events, accounts, health, devices):
         app.include_router(module.router)
     templates = _Templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -92,6 +94,17 @@ def create_app(hall_rt: Hall) -> FastAPI:
             "cfg": rt.cfg, "windows": rt.views.windows(rt.store.read),
             "queue": rt.views.queue(rt.store.read, rt.clock.now()),
             "groups": {g.code: g for g in rt.cfg.groups}})
+
+    @app.get("/t/{ticket_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def ticket_status(request: Request, ticket_id: int) -> HTMLResponse:
+        """The page a receipt's QR code opens on a citizen's phone."""
+        rt: Hall = request.app.state.hall
+        t = rt.views.ticket(rt.store.read, ticket_id, rt.clock.now())
+        if t is None:
+            raise ticket_not_found(ticket_id)
+        issued = datetime.fromisoformat(t["issued_at"]).astimezone(ZoneInfo(rt.cfg.hall.timezone))
+        return templates.TemplateResponse(request, "ticket_status.html", {
+            "cfg": rt.cfg, "t": t, "issued_local": issued.strftime("%H:%M")})
 
     @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
     async def api_docs(request: Request) -> HTMLResponse:

@@ -42,6 +42,8 @@ class Hall(_Strict):
     )
     address: str = ""
     phone: str = ""
+    public_url: str = Field(default="", description="how citizens' phones reach this server, for receipt QR "
+                            "codes, e.g. http://192.168.10.2:8000; empty: the address the request came to")
 
     @field_validator("timezone")
     @classmethod
@@ -127,6 +129,13 @@ class DeviceConfig(_Strict):
     poll_s: float = Field(default=5.0, gt=0, le=3600, description="seconds between health checks")
 
 
+class ReceiptLayout(_Strict):
+    """What a hall prints around the ticket; the ticket itself (number, matter, wait, QR) is fixed."""
+
+    header: tuple[str, ...] = ()
+    footer: tuple[str, ...] = ("请留意叫号，过号请到服务台重新取号", "扫码可查看排队进度")
+
+
 class HallConfig(_Strict):
     hall: Hall
     queue: QueuePolicy = QueuePolicy()
@@ -134,6 +143,7 @@ class HallConfig(_Strict):
     matters: tuple[Matter, ...]
     windows: tuple[Window, ...]
     devices: tuple[DeviceConfig, ...] = ()
+    receipt: ReceiptLayout = ReceiptLayout()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:

@@ -12,7 +12,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import drivers.printer  # noqa: F401 — registers the printer drivers (escpos+*, sim://)
 from drivers.base import Device
 from drivers.health import DeviceHealth, DeviceState
 from drivers.registry import registry
@@ -39,12 +41,19 @@ class Supervised:
                 "window": self.cfg.window, **self.health.as_dict(), "since": self.since}
 
 
+def hall_url(url: str, sim_dir: Path, kind: str) -> str:
+    """A simulator writes its output under the hall's data dir unless its URL says where (out=)."""
+    if not url.startswith("sim://") or "out=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}out={sim_dir / kind}"
+
+
 class DeviceSupervisor:
     def __init__(self, devices: tuple[DeviceConfig, ...], write: Callable, now: Callable,
-                 create: Callable[[DeviceConfig], Device] | None = None):
+                 create: Callable[[DeviceConfig], Device] | None = None, sim_dir: Path = Path("var/sim")):
         self._write = write          # Hall.store.write: durable device.health events
         self._now = now
-        self._create = create or (lambda cfg: registry(cfg.kind).create(cfg.url))
+        self._create = create or (lambda cfg: registry(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
         self._tasks: list[asyncio.Task] = []
 
@@ -111,10 +120,9 @@ class DeviceSupervisor:
 
     async def _record(self, s: Supervised, health: DeviceHealth) -> None:
         before, first = s.health, not s.since
-        s.health = health
         if not first and health.state == before.state:
+            s.health = health                       # same state, maybe a fresher detail
             return
-        s.since = self._now().isoformat(timespec="seconds")
         if health.working:
             log.info("device %s (%s) is %s%s", s.cfg.name, s.cfg.kind, health.state.value,
                      f": {health.detail}" if health.detail else "")
@@ -128,6 +136,8 @@ class DeviceSupervisor:
                                                                       window=s.cfg.window)]))
         except Exception:  # the state is still reported by /health; the event log is best effort here
             log.exception("could not record device.health for %s", s.cfg.name)
+        # shown only once its event is in the log, so what /health says is never ahead of the log
+        s.health, s.since = health, self._now().isoformat(timespec="seconds")
 
 
 class DeviceUnavailable(RuntimeError):

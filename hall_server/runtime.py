@@ -40,7 +40,8 @@ class Hall:
                            on_rollback=self.engine.forget_cached_state)
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
-        self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now)
+        self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
+                                        sim_dir=self.data_dir / "sim")
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from .clock import service_day
 from .config import PRIORITY_CLASSES, HallConfig
@@ -32,6 +33,13 @@ class Views:
 
     def today(self, at: datetime) -> str:
         return service_day(at, self.cfg.hall.timezone, self.cfg.hall.rollover_hour).isoformat()
+
+    def day_start(self, at: datetime) -> str:
+        """When the service day of `at` began, as the UTC text events are stamped with."""
+        local = at.astimezone(ZoneInfo(self.cfg.hall.timezone))
+        start = datetime.combine(date.fromisoformat(self.today(at)), time(self.cfg.hall.rollover_hour),
+                                 tzinfo=local.tzinfo)
+        return start.astimezone(UTC).isoformat(timespec="milliseconds")
 
     # -- handling times ---------------------------------------------------------------------------
     def handling_s(self, conn: sqlite3.Connection) -> dict[str, float]:

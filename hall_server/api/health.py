@@ -1,6 +1,7 @@
 """Server and device health: the database, and every configured device as its supervisor last saw it."""
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sqlite3
@@ -36,3 +37,14 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
         "memory_max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "devices": devices,
     }
+
+
+@router.get("/alerts", summary="What supervisors should look at: devices not working well, and today's alerts")
+async def alerts(hall: Hall = Depends(get_hall)) -> dict:
+    devices = [d for d in hall.devices.snapshot() if d["state"] != "ok"]
+    day_start = hall.views.day_start(hall.clock.now())
+    rows = hall.store.read.execute(
+        "SELECT seq, at, data FROM events WHERE type='alert.raised' AND at >= ? ORDER BY seq DESC LIMIT 200",
+        (day_start,)).fetchall()
+    return {"devices": devices,
+            "alerts": [{"seq": r["seq"], "at": r["at"], **json.loads(r["data"])} for r in rows]}

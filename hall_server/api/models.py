@@ -37,6 +37,13 @@ class LoginRequest(Body):
     password: str = Field(min_length=1, max_length=256)
 
 
+class SimulatedFaults(Body):
+    paper: Literal["ok", "near-end", "out"] | None = None
+    cover: Literal["open", "closed"] | None = None
+    offline: bool | None = None
+    slow_s: float | None = Field(default=None, ge=0, le=60)
+
+
 class UserRequest(Body):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     password: str = Field(min_length=8, max_length=256)
@@ -67,6 +74,20 @@ class TicketOut(BaseModel):
     target_window: int | None = Field(description="set when transferred to a window: only it calls the ticket")
     transfers: int
     recalls: int
+
+
+class PrintOutcome(BaseModel):
+    ok: bool
+    device: str
+    status_url: str | None = None
+    error: str | None = None
+    message_zh: str | None = None
+    message_en: str | None = None
+
+
+class IssuedTicketOut(TicketOut):
+    print: PrintOutcome | None = Field(
+        default=None, description="set when the ticket was issued for a kiosk with a printer: whether it printed")
 
 
 class CurrentTicket(BaseModel):

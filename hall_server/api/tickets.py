@@ -3,25 +3,30 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from ..auth import Principal
 from ..errors import ticket_not_found
+from ..printing import print_ticket
 from ..runtime import Hall
 from .deps import STAFF, get_hall, require
-from .models import HistoryEntry, IssueRequest, ReasonRequest, TicketOut, TransferRequest
+from .models import HistoryEntry, IssuedTicketOut, IssueRequest, ReasonRequest, TicketOut, TransferRequest
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
 
 Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
 
 
-@router.post("", status_code=201, response_model=TicketOut, summary="Issue a ticket for a matter")
-async def issue(body: IssueRequest, hall: Hall = Depends(get_hall),
+@router.post("", status_code=201, response_model=IssuedTicketOut,
+             summary="Issue a ticket for a matter (printed on the kiosk's printer when it has one)")
+async def issue(body: IssueRequest, request: Request, hall: Hall = Depends(get_hall),
                 who: Principal = Depends(require("kiosk", *STAFF))) -> dict:
     channel = "kiosk" if who.role == "kiosk" else body.channel
-    return await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
-                            citizen_ref=body.citizen_ref, kiosk=body.kiosk, actor=who.username)
+    ticket = await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
+                              citizen_ref=body.citizen_ref, kiosk=body.kiosk, actor=who.username)
+    # the ticket is committed: printing can only add to it, never undo it
+    ticket["print"] = await print_ticket(hall, ticket, body.kiosk, str(request.base_url))
+    return ticket
 
 
 @router.get("", response_model=list[TicketOut], summary="Today's tickets, optionally of one status")

@@ -1,0 +1,47 @@
+"""Devices for technicians: what each configured device reports, and runtime faults for simulators."""
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Depends
+
+from ..auth import Principal
+from ..errors import Conflict, NotFound
+from ..runtime import Hall
+from .deps import get_hall, require
+from .models import SimulatedFaults
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+technician = require("technician", "supervisor")
+
+
+def _known(hall: Hall, name: str) -> None:
+    if name not in hall.devices.devices:
+        raise NotFound("device_not_found", f"没有名为 {name} 的设备", f"no device named {name!r} in this hall's "
+                       "config; see GET /api/v1/health for the devices", device=name)
+
+
+@router.get("/{name}", summary="A device's health and its driver's diagnostics (personal data redacted)")
+async def device(name: str, hall: Hall = Depends(get_hall), who: Principal = Depends(technician)) -> dict:
+    _known(hall, name)
+    s = hall.devices.devices[name]
+    out = s.as_dict()
+    if s.device is not None:
+        out["diagnostics"] = await asyncio.to_thread(s.device.diagnostics)
+    return out
+
+
+@router.post("/{name}/simulate", summary="Inject a fault into a simulated device (sim:// URLs only)")
+async def simulate(name: str, body: SimulatedFaults, hall: Hall = Depends(get_hall),
+                   who: Principal = Depends(technician)) -> dict:
+    _known(hall, name)
+    faults = body.model_dump(exclude_none=True)
+    s = hall.devices.devices[name]
+    async with s.lock:                 # not use(): an offline simulator must still take its "back online"
+        sim = getattr(s.device, "simulator", None)
+        if sim is None:
+            raise Conflict("not_a_simulator", f"{name} 不是正在运行的模拟设备",
+                           f"{name} ({s.cfg.url}) is not a running simulator; faults can only be injected into "
+                           "sim:// devices that have been opened")
+        await asyncio.to_thread(sim.set_fault, **faults)
+        return {"device": name, "faults": sim.faults()}
