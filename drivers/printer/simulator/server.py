@@ -208,9 +208,12 @@ class PrinterSimulator:
             thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
-        conn.settimeout(_POLL_S)
         parser = EscposParser()
         try:
+            try:
+                conn.settimeout(_POLL_S)
+            except OSError:             # going offline reset the socket before this thread started
+                return
             while not self._stop.is_set():
                 try:
                     data = conn.recv(65536)
