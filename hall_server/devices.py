@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import drivers.printer  # noqa: F401 — registers the printer drivers (escpos+*, sim://)
 from drivers.base import Device
 from drivers.health import DeviceHealth, DeviceState
 from drivers.registry import registry
@@ -53,7 +53,7 @@ class DeviceSupervisor:
                  create: Callable[[DeviceConfig], Device] | None = None, sim_dir: Path = Path("var/sim")):
         self._write = write          # Hall.store.write: durable device.health events
         self._now = now
-        self._create = create or (lambda cfg: registry(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
+        self._create = create or (lambda cfg: _driver(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
         self._tasks: list[asyncio.Task] = []
 
@@ -89,9 +89,14 @@ class DeviceSupervisor:
     async def _run(self, s: Supervised) -> None:
         backoff = BACKOFF_START_S
         try:
-            s.device = self._create(s.cfg)
+            # in a thread: the first device of a kind imports its drivers (python-escpos alone takes
+            # most of a second), which must not hold up the server's first answers
+            s.device = await asyncio.to_thread(self._create, s.cfg)
         except DeviceURLError as exc:     # the configuration is wrong: retrying cannot help
             await self._record(s, DeviceHealth(DeviceState.FAULT, f"bad device URL: {exc}"))
+            return
+        except ImportError as exc:
+            await self._record(s, DeviceHealth(DeviceState.FAULT, f"no {s.cfg.kind} drivers here: {exc}"))
             return
         while True:
             async with s.lock:
@@ -138,6 +143,12 @@ class DeviceSupervisor:
             log.exception("could not record device.health for %s", s.cfg.name)
         # shown only once its event is in the log, so what /health says is never ahead of the log
         s.health, s.since = health, self._now().isoformat(timespec="seconds")
+
+
+def _driver(kind: str):
+    """The registry of a kind, its drivers imported (and so registered) on first use."""
+    importlib.import_module(f"drivers.{kind}")
+    return registry(kind)
 
 
 class DeviceUnavailable(RuntimeError):
