@@ -24,7 +24,7 @@ def printer_for(hall: Hall, kiosk: str | None) -> str | None:
 
 
 def receipt_for(hall: Hall, ticket: dict, status_url: str, width: int):
-    from drivers.printer.receipt import Receipt
+    from drivers.printer.receipt import Receipt  # here, not at the top: it imports python-escpos (slow start)
 
     cfg = hall.cfg
     matter = cfg.matter(ticket["matter"])
