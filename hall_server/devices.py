@@ -21,8 +21,7 @@ from drivers.registry import registry
 from drivers.url import DeviceURLError
 
 from .config import DeviceConfig
-from .events import append_event
-from .store import Change
+from .events import event_change
 
 log = logging.getLogger(__name__)
 BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
@@ -137,8 +136,7 @@ class DeviceSupervisor:
                 "state": health.state.value, "previous": None if first else before.state.value,
                 "detail": health.detail}
         try:
-            await self._write(lambda conn: Change(None, [append_event(conn, "device.health", self._now(), data,
-                                                                      window=s.cfg.window)]))
+            await self._write(event_change("device.health", self._now(), data, window=s.cfg.window))
         except Exception:  # the state is still reported by /health; the event log is best effort here
             log.exception("could not record device.health for %s", s.cfg.name)
         # shown only once its event is in the log, so what /health says is never ahead of the log

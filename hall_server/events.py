@@ -11,7 +11,10 @@ import asyncio
 import json
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
+
+from .store import Change
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,11 @@ def append_event(
         (type_, at_s, actor, ticket_id, window, payload),
     ).fetchone()[0]
     return {"seq": seq, "type": type_, "at": at_s, "data": data}
+
+
+def event_change(type_: str, at: datetime, data: dict, **where) -> Callable[[sqlite3.Connection], Change]:
+    """A store change that only appends one event (device health, alerts)."""
+    return lambda conn: Change(None, [append_event(conn, type_, at, data, **where)])
 
 
 def event_from_row(row: sqlite3.Row) -> dict:

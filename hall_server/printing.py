@@ -9,9 +9,8 @@ import asyncio
 import logging
 from zoneinfo import ZoneInfo
 
-from .events import append_event
+from .events import event_change
 from .runtime import Hall
-from .store import Change
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +58,4 @@ async def print_ticket(hall: Hall, ticket: dict, kiosk: str | None, base_url: st
 
 async def raise_alert(hall: Hall, kind: str, device: str, detail: str, ticket_id: int | None = None) -> None:
     data = {"kind": kind, "device": device, "detail": detail}
-    await hall.write(lambda conn: Change(None, [append_event(conn, "alert.raised", hall.clock.now(), data,
-                                                             ticket_id=ticket_id)]))
+    await hall.store.write(event_change("alert.raised", hall.clock.now(), data, ticket_id=ticket_id))

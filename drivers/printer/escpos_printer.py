@@ -129,6 +129,11 @@ def from_url(raw: str) -> EscposPrinter:
     return EscposPrinter(url, TRANSPORTS[url.scheme].connect)
 
 
+def _reason(exc: BaseException) -> str:
+    """An exception as one line for a technician (python-escpos messages span lines)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 class EscposPrinter(Printer):
     """A printer driven through python-escpos over whatever `connect` builds.
 
@@ -156,7 +161,7 @@ class EscposPrinter(Printer):
         try:
             return self._connect_to(self.url)
         except LINK_ERRORS as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = _reason(exc)
             self.last_error = reason
             raise DeviceError(f"cannot connect to the printer at {self.url.address} ({reason}): check that it "
                               "is switched on and its cable or network is connected") from exc
@@ -194,7 +199,7 @@ class EscposPrinter(Printer):
                 if answers[n] is None:
                     break
         except LINK_ERRORS as exc:
-            self.last_error = " ".join(str(exc).split()) or type(exc).__name__
+            self.last_error = _reason(exc)
             answers[n] = None
         self.last_status = answers
         if None in answers.values():
@@ -227,7 +232,7 @@ class EscposPrinter(Printer):
                 write_receipt(self._escpos, receipt)
             except LINK_ERRORS as exc:
                 self._drop()
-                self.last_error = " ".join(str(exc).split()) or type(exc).__name__
+                self.last_error = _reason(exc)
                 logger.warning("printing on %s failed: %s", self.url.address, self.last_error)
                 raise PrintError(f"printing stopped: the printer at {self.url.address} went away "
                                  f"({self.last_error}); check it and print the ticket again") from exc

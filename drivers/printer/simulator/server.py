@@ -8,6 +8,7 @@ resets open ones so a client fails at once instead of waiting for its timeout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import socket
@@ -283,9 +284,7 @@ class PrinterSimulator:
 
 def _abort(conn: socket.socket) -> None:
     """Closes with a TCP reset, so the peer's next send or recv fails at once."""
-    try:
+    with contextlib.suppress(OSError):      # already closed by the peer: a plain close is all we can do
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
     conn.close()
 
