@@ -4,11 +4,11 @@ PY      ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-APT_PKGS := sqlite3 fonts-wqy-zenhei
+APT_PKGS := sqlite3 fonts-wqy-zenhei swig libpcsclite-dev pcscd vsmartcard-vpcd
 CONFIG  ?= config/district-centre.toml
 PORT    ?= 8000
 
-.PHONY: setup run test bench lint clean system-packages
+.PHONY: setup run test bench lint clean system-packages pcscd
 
 setup: system-packages $(STAMP)
 
@@ -28,7 +28,11 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/onewindow serve --config $(CONFIG) --port $(PORT) --dev
 
-test: setup
+# the PC/SC tests read a virtual card through a real pcscd (with vsmartcard's vpcd reader driver)
+pcscd:
+	@pgrep -x pcscd >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO pcscd; sleep 0.5; }
+
+test: setup pcscd
 	$(VPY) -m pytest -q
 
 bench: setup
