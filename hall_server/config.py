@@ -136,6 +136,33 @@ class ReceiptLayout(_Strict):
     footer: tuple[str, ...] = ("请留意叫号，过号请到服务台重新取号", "扫码可查看排队进度")
 
 
+class Suggestion(_Strict):
+    """Matters a kiosk suggests to a citizen of a given age after a swipe (e.g. 老年证 from 60)."""
+
+    min_age: int = Field(default=0, ge=0, le=150)
+    max_age: int = Field(default=150, ge=0, le=150)
+    matters: tuple[str, ...] = Field(min_length=1)
+    why: str = Field(description="why it is suggested, in Chinese, shown to the citizen")
+    why_en: str = ""
+
+
+class IdentityPolicy(_Strict):
+    """What a swiped ID card means for the queue: priority by age, quotas, suggestions, appointments."""
+
+    elderly_age: int | None = Field(default=65, ge=1, le=150,
+                                    description="from this age a swiped card gets the elderly priority; unset: never")
+    daily_quota: int = Field(default=2, ge=0, description="tickets per person per matter per day; 0: no limit")
+    quota: dict[str, int] = Field(default_factory=dict, description="matter code → its own daily quota")
+    swipe_ttl_s: float = Field(default=180, gt=0, le=3600, description="how long a swipe can be used at its kiosk")
+    appointment_early_min: int = Field(default=60, ge=0, description="check-in opens this long before the slot")
+    appointment_late_min: int = Field(default=30, ge=0, description="check-in closes this long after the slot ends")
+    expired_card_matters: tuple[str, ...] = Field(default=(), description="suggested when the card has expired")
+    suggest: tuple[Suggestion, ...] = ()
+
+    def quota_for(self, matter: str) -> int:
+        return self.quota.get(matter, self.daily_quota)
+
+
 class HallConfig(_Strict):
     hall: Hall
     queue: QueuePolicy = QueuePolicy()
@@ -144,6 +171,7 @@ class HallConfig(_Strict):
     windows: tuple[Window, ...]
     devices: tuple[DeviceConfig, ...] = ()
     receipt: ReceiptLayout = ReceiptLayout()
+    identity: IdentityPolicy = IdentityPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
@@ -168,6 +196,12 @@ class HallConfig(_Strict):
                     raise ValueError(
                         f"window {w.number} serves {s!r}, which is neither a group nor a matter{_near(s, known)}"
                     )
+        codes = {m.code for m in self.matters}
+        named = [*self.identity.quota, *self.identity.expired_card_matters,
+                 *(c for sug in self.identity.suggest for c in sug.matters)]
+        for code in named:
+            if code not in codes:
+                raise ValueError(f"identity names matter {code!r}, which is not defined{_near(code, codes)}")
         for m in self.matters:
             if not any(s in (m.code, m.group) for w in self.windows for s in w.serves):
                 raise ValueError(f"matter {m.code} ({m.name}) is served by no window; add it to a window's serves")

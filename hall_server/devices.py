@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from drivers.base import Device
 from drivers.health import DeviceHealth, DeviceState
@@ -25,6 +27,9 @@ from .events import event_change
 
 log = logging.getLogger(__name__)
 BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
+CARD_WAIT_S = 0.3        # a card reader is asked for a card this long at a time, between health checks
+# What a card reader's watcher is told: (device config, the card or None, why a read failed or None)
+CardHandler = Callable[[DeviceConfig, Any, str | None], Awaitable[None]]
 
 
 @dataclass
@@ -49,9 +54,14 @@ def hall_url(url: str, sim_dir: Path, kind: str) -> str:
 
 class DeviceSupervisor:
     def __init__(self, devices: tuple[DeviceConfig, ...], write: Callable, now: Callable,
-                 create: Callable[[DeviceConfig], Device] | None = None, sim_dir: Path = Path("var/sim")):
+                 create: Callable[[DeviceConfig], Device] | None = None, sim_dir: Path = Path("var/sim"),
+                 on_card: CardHandler | None = None):
         self._write = write          # Hall.store.write: durable device.health events
         self._now = now
+        self._on_card = on_card      # card readers (devices with read_card) are watched when set
+        readers = sum(d.kind == "idcard" for d in devices)
+        # card readers wait for cards in their own threads, never holding up the shared default pool
+        self._card_pool = ThreadPoolExecutor(readers, thread_name_prefix="card-reader") if readers else None
         self._create = create or (lambda cfg: _driver(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
         self._tasks: list[asyncio.Task] = []
@@ -69,6 +79,8 @@ class DeviceSupervisor:
         for s in self.devices.values():
             if s.device is not None:
                 await asyncio.to_thread(s.device.close)
+        if self._card_pool is not None:
+            self._card_pool.shutdown(wait=False, cancel_futures=True)
 
     def snapshot(self) -> list[dict]:
         return [s.as_dict() for s in self.devices.values()]
@@ -103,10 +115,40 @@ class DeviceSupervisor:
             await self._record(s, health)
             if s.device.is_open:
                 backoff = BACKOFF_START_S
-                await asyncio.sleep(s.cfg.poll_s)
+                await self._between_checks(s)
             else:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _between_checks(self, s: Supervised) -> None:
+        """Wait for the next health check; a card reader meanwhile waits for cards and hands them on."""
+        dev = s.device
+        if self._on_card is None or self._card_pool is None or not hasattr(dev, "read_card"):
+            await asyncio.sleep(s.cfg.poll_s)
+            return
+        from drivers.idcard.base import CardReadError
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + s.cfg.poll_s
+        while loop.time() < deadline:
+            card, problem = None, None
+            async with s.lock:
+                if not dev.is_open:
+                    return
+                try:
+                    card = await loop.run_in_executor(self._card_pool, dev.read_card, CARD_WAIT_S)
+                except CardReadError as exc:      # a card was there but could not be read: tell the kiosk
+                    problem = str(exc) or type(exc).__name__
+                except Exception as exc:          # the reader itself: the health check that follows says
+                    log.debug("card reader %s: %s", s.cfg.name, exc)
+                    return
+            if card is not None or problem is not None:
+                try:
+                    await self._on_card(s.cfg, card, problem)
+                except Exception:
+                    log.exception("handling a card read at %s failed", s.cfg.name)
+            else:
+                await asyncio.sleep(0.05)         # let use() and the API in between two waits
 
     async def _check(self, s: Supervised) -> DeviceHealth:
         dev = s.device

@@ -15,6 +15,7 @@ from .clock import Clock, micros
 from .config import HallConfig
 from .errors import Conflict, Forbidden, HallError
 from .events import append_event
+from .identity import CitizenRef
 from .routing import Waiting, pick_next
 from .store import Change
 from .views import Views
@@ -87,8 +88,12 @@ class Engine:
         return Change(None, events)
 
     # -- tickets --------------------------------------------------------------------------------
+    begin = _begin      # public for changes composed outside the engine (hall_server/swipes.py)
+
     def issue(self, conn, *, matter: str, priority: str = "normal", channel: str = "kiosk",
-              citizen_ref: str | None = None, kiosk: str | None = None, actor: str | None = None) -> Change:
+              citizen: CitizenRef | None = None, appointment_id: int | None = None, kiosk: str | None = None,
+              actor: str | None = None) -> Change:
+        """A new ticket; `citizen` (masked forms and keyed hash only) when an ID card was swiped."""
         events: list[dict] = []
         now, day = self._begin(conn, events)
         m = self.cfg.matter(matter)
@@ -106,8 +111,10 @@ class Engine:
         key = max(micros(now), last[0] + 1) if last else micros(now)
         tid = conn.execute(
             "INSERT INTO tickets (service_day, prefix, seq, number, matter, channel, priority, citizen_ref,"
-            " status, queue_key, issued_at, kiosk) VALUES (?,?,?,?,?,?,?,?,'waiting',?,?,?) RETURNING id",
-            (day, m.prefix, seq, number, matter, channel, priority, citizen_ref, key, _ts(now), kiosk),
+            " citizen_hash, citizen_name, appointment_id, status, queue_key, issued_at, kiosk)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,'waiting',?,?,?) RETURNING id",
+            (day, m.prefix, seq, number, matter, channel, priority, citizen and citizen.id_masked,
+             citizen and citizen.hash, citizen and citizen.name_masked, appointment_id, key, _ts(now), kiosk),
         ).fetchone()[0]
         events.append(append_event(
             conn, "ticket.issued", now,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import card_reads, identity
 from .auth import Auth
 from .clock import Clock
 from .config import HallConfig
@@ -40,8 +41,10 @@ class Hall:
                            on_rollback=self.engine.forget_cached_state)
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
+        self.identity_key = identity.load_key(self.data_dir)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
-                                        sim_dir=self.data_dir / "sim")
+                                        sim_dir=self.data_dir / "sim",
+                                        on_card=lambda dev, card, problem: card_reads.on_card(self, dev, card, problem))
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 

@@ -108,7 +108,30 @@ def _v5(db: sqlite_utils.Database) -> None:
                " WHERE target_window IS NOT NULL")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    # Swiped ID cards: only what the hall needs (hall_server/identity.py). citizen_ref holds the masked
+    # number, citizen_hash the keyed HMAC that matches a person across swipes, quotas and appointments.
+    db.execute("ALTER TABLE tickets ADD COLUMN citizen_hash TEXT")
+    db.execute("ALTER TABLE tickets ADD COLUMN citizen_name TEXT")       # masked: 张*
+    db.execute("ALTER TABLE tickets ADD COLUMN appointment_id INTEGER")
+    db.execute("CREATE INDEX tickets_citizen ON tickets (service_day, citizen_hash, matter)"
+               " WHERE citizen_hash IS NOT NULL")
+    db["swipes"].create(
+        {"id": str, "kiosk": str, "device": str, "at": str, "expires_at": str, "card_kind": str,
+         "citizen_hash": str, "id_masked": str, "name_masked": str, "gender": str, "age": int,
+         "card_expired": int, "card_valid_to": str, "priority": str},
+        pk="id", not_null={"kiosk", "at", "expires_at", "citizen_hash", "id_masked"})
+    db["appointments"].create(
+        {"id": int, "service_day": str, "slot_start": str, "slot_end": str, "matter": str, "channel": str,
+         "citizen_hash": str, "id_masked": str, "name_masked": str, "status": str, "created_at": str,
+         "created_by": str, "ticket_id": int, "checked_in_at": str, "note": str},
+        pk="id", not_null={"service_day", "slot_start", "slot_end", "matter", "citizen_hash", "status"},
+        defaults={"status": "booked"})
+    db["appointments"].create_index(["citizen_hash", "service_day"])
+    db["appointments"].create_index(["service_day", "slot_start"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

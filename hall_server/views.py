@@ -34,6 +34,10 @@ class Views:
     def today(self, at: datetime) -> str:
         return service_day(at, self.cfg.hall.timezone, self.cfg.hall.rollover_hour).isoformat()
 
+    def local_date(self, at: datetime) -> date:
+        """The calendar date in the hall's time zone (ages and card validity are judged by it)."""
+        return at.astimezone(ZoneInfo(self.cfg.hall.timezone)).date()
+
     def day_start(self, at: datetime) -> str:
         """When the service day of `at` began, as the UTC text events are stamped with."""
         local = at.astimezone(ZoneInfo(self.cfg.hall.timezone))

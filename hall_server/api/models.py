@@ -17,8 +17,9 @@ class IssueRequest(Body):
     matter: str = Field(min_length=1, max_length=40, description="matter code, see GET /api/v1/hall")
     priority: Priority = "normal"
     channel: Channel = "kiosk"
-    citizen_ref: str | None = Field(default=None, max_length=120,
-                                    description="masked ID and keyed hash; never a full ID number")
+    swipe: str | None = Field(default=None, max_length=40, description="the id of an ID-card swipe at this kiosk "
+                              "(POST /api/v1/swipes or the kiosk's reader): priority, quota and appointment check-in "
+                              "follow from it")
     kiosk: str | None = Field(default=None, max_length=40)
 
 

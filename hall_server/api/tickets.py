@@ -5,6 +5,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from .. import swipes
 from ..auth import Principal
 from ..errors import ticket_not_found
 from ..printing import print_ticket
@@ -22,8 +23,12 @@ Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled",
 async def issue(body: IssueRequest, request: Request, hall: Hall = Depends(get_hall),
                 who: Principal = Depends(require("kiosk", *STAFF))) -> dict:
     channel = "kiosk" if who.role == "kiosk" else body.channel
-    ticket = await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
-                              citizen_ref=body.citizen_ref, kiosk=body.kiosk, actor=who.username)
+    if body.swipe:
+        ticket = await hall.write(swipes.issue_for_swipe, hall.engine, swipe_id=body.swipe, matter=body.matter,
+                                  kiosk=body.kiosk, actor=who.username)
+    else:
+        ticket = await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
+                                  kiosk=body.kiosk, actor=who.username)
     # the ticket is committed: printing can only add to it, never undo it
     ticket["print"] = await print_ticket(hall, ticket, body.kiosk, str(request.base_url))
     return ticket
