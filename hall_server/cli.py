@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--data-dir", default="var")
     serve.add_argument("--dev", action="store_true", help="create demo accounts and print their passwords")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+                       help="the hall server's own log level (personal data is never logged at any level)")
     check = sub.add_parser("check-config", help="validate configuration files")
     check.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
@@ -46,7 +48,7 @@ def _serve(args) -> int:
     gc.disable()
     from .config import ConfigError, load_config
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:

@@ -45,9 +45,12 @@ class Supervised:
                 "window": self.cfg.window, **self.health.as_dict(), "since": self.since}
 
 
+SIM_OUTPUT_KINDS = frozenset({"printer", "audio", "display", "camera"})    # simulators that write files
+
+
 def hall_url(url: str, sim_dir: Path, kind: str) -> str:
     """A simulator writes its output under the hall's data dir unless its URL says where (out=)."""
-    if not url.startswith("sim://") or "out=" in url:
+    if kind not in SIM_OUTPUT_KINDS or not url.startswith("sim://") or "out=" in url:
         return url
     return f"{url}{'&' if '?' in url else '?'}out={sim_dir / kind}"
 

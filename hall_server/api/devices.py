@@ -6,12 +6,16 @@ import asyncio
 from fastapi import APIRouter, Depends
 
 from ..auth import Principal
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, HallError, NotFound
 from ..runtime import Hall
 from .deps import get_hall, require
 from .models import SimulatedFaults
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+
+class Unprocessable(HallError):
+    status = 422
 technician = require("technician", "supervisor")
 
 
@@ -43,5 +47,13 @@ async def simulate(name: str, body: SimulatedFaults, hall: Hall = Depends(get_ha
             raise Conflict("not_a_simulator", f"{name} 不是正在运行的模拟设备",
                            f"{name} ({s.cfg.url}) is not a running simulator; faults can only be injected into "
                            "sim:// devices that have been opened")
-        await asyncio.to_thread(sim.set_fault, **faults)
+        simulate = getattr(s.device, "simulate", None)
+        try:
+            if simulate is not None:        # a simulated driver that takes its kind's own options
+                await asyncio.to_thread(simulate, **faults)
+            else:
+                await asyncio.to_thread(sim.set_fault, **faults)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise Unprocessable("bad_simulation", f"{name} 不支持这些模拟选项：{exc}",
+                                f"{name} ({s.cfg.kind}) cannot simulate that: {exc}", device=name) from None
         return {"device": name, "faults": sim.faults()}

@@ -39,10 +39,18 @@ class LoginRequest(Body):
 
 
 class SimulatedFaults(Body):
-    paper: Literal["ok", "near-end", "out"] | None = None
-    cover: Literal["open", "closed"] | None = None
-    offline: bool | None = None
-    slow_s: float | None = Field(default=None, ge=0, le=60)
+    """What to change in a simulated device; each kind takes its own fields (others are refused)."""
+
+    paper: Literal["ok", "near-end", "out"] | None = Field(default=None, description="printer")
+    cover: Literal["open", "closed"] | None = Field(default=None, description="printer")
+    offline: bool | None = Field(default=None, description="printer")
+    slow_s: float | None = Field(default=None, ge=0, le=60, description="printer")
+    card: str | None = Field(default=None, max_length=40, description="idcard: place this simulated card on "
+                             "the reader (sim://idcard: elder, adult, young, expired; sim://sscard: elder, adult)")
+    remove_card: bool | None = Field(default=None, description="idcard: take the card off the reader")
+    fault: str | None = Field(default=None, max_length=40, description="idcard: a reader fault, e.g. checksum, "
+                              "removed, garbled, selftest, timeout, no-card (sim://idcard); mute, wrong-app "
+                              "(sim://sscard); none clears it")
 
 
 class UserRequest(Body):
