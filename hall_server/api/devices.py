@@ -56,4 +56,5 @@ async def simulate(name: str, body: SimulatedFaults, hall: Hall = Depends(get_ha
         except (TypeError, ValueError, KeyError) as exc:
             raise Unprocessable("bad_simulation", f"{name} 不支持这些模拟选项：{exc}",
                                 f"{name} ({s.cfg.kind}) cannot simulate that: {exc}", device=name) from None
-        return {"device": name, "faults": sim.faults()}
+        state = getattr(s.device, "faults", None) or sim.faults
+        return {"device": name, "faults": await asyncio.to_thread(state)}
