@@ -4,7 +4,7 @@ PY      ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-APT_PKGS := sqlite3 fonts-wqy-zenhei swig libpcsclite-dev pcscd vsmartcard-vpcd
+APT_PKGS := sqlite3 fonts-wqy-zenhei swig libpcsclite-dev pcscd vsmartcard-vpcd espeak-ng alsa-utils chromium
 CONFIG  ?= config/district-centre.toml
 PORT    ?= 8000
 
