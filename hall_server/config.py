@@ -127,6 +127,19 @@ class DeviceConfig(_Strict):
     kiosk: str | None = None
     window: int | None = None
     poll_s: float = Field(default=5.0, gt=0, le=3600, description="seconds between health checks")
+    screens: dict[str, int] = Field(default_factory=dict, description='display: screen addresses on this bus, '
+                                    '"hall" (the LED bar) or a window number → address; when no window is '
+                                    'named, each window is at its own number')
+
+    @field_validator("screens")
+    @classmethod
+    def _screen_keys(cls, v: dict[str, int]) -> dict[str, int]:
+        for key, address in v.items():
+            if key != "hall" and not key.isdigit():
+                raise ValueError(f'screens: {key!r} is neither "hall" nor a window number')
+            if not 0 <= address <= 255:
+                raise ValueError(f"screens.{key}: address {address} is not 0-255")
+        return v
 
 
 class ReceiptLayout(_Strict):
@@ -163,6 +176,57 @@ class IdentityPolicy(_Strict):
         return self.quota.get(matter, self.daily_quota)
 
 
+class Calling(_Strict):
+    """How a call is announced and shown: the voice, its phrasing, volume and quiet hours, the screens."""
+
+    voice: str = Field(default="tts://espeak?voice=cmn-latn-pinyin",
+                       description="tts://espeak?… (speech) or clips://zh (recorded clips in sounds/clips/zh)")
+    template: str = Field(default="请{number}号到{window}号窗口办理", description="{number} and {window} are filled in")
+    template_en: str = Field(default="", description='an English line after the Chinese, e.g. "Number {number}, '
+                             'please go to window {window}"; empty: none')
+    repeat: int = Field(default=2, ge=1, le=5, description="how many times the phrase is said")
+    chime: bool = True
+    volume: float = Field(default=1.0, ge=0, le=1)
+    quiet_hours: tuple[str, ...] = Field(default=(), description='local spans "HH:MM-HH:MM" with quiet_volume')
+    quiet_volume: float = Field(default=0.3, ge=0, le=1, description="0: silent, the screens still show calls")
+    recalls_announced: bool = True
+    notice: str = Field(default="", description="the calling screen's scrolling notice")
+    recent_calls: int = Field(default=6, ge=1, le=20, description="calls listed on the calling screen")
+    window_screen: dict[str, str] = Field(
+        default_factory=lambda: {"called": "请{number}", "paused": "暂停服务", "closed": "停止服务",
+                                 "open": "{window}号窗口"},
+        description="what a window's LED screen shows in each state ({number}, {window}); keys called, "
+                    "paused, closed, open")
+    hall_screen: str = Field(default="请{number}号到{window}号窗口", description="the hall LED bar on a call")
+
+    @field_validator("template", "template_en", "hall_screen")
+    @classmethod
+    def _fields(cls, v: str) -> str:
+        try:
+            v.format(number="A001", window=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"{v!r}: use only {{number}} and {{window}} ({exc})") from None
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _spans(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for span in v:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", span):
+                raise ValueError(f"quiet_hours: {span!r} is not 'HH:MM-HH:MM'")
+        return v
+
+    @field_validator("window_screen")
+    @classmethod
+    def _states(cls, v: dict[str, str]) -> dict[str, str]:
+        known = {"called", "paused", "closed", "open"}
+        for key, text in v.items():
+            if key not in known:
+                raise ValueError(f"window_screen: {key!r} is not a state{_near(key, known)}; use {sorted(known)}")
+            cls._fields(text)
+        return v
+
+
 class HallConfig(_Strict):
     hall: Hall
     queue: QueuePolicy = QueuePolicy()
@@ -172,6 +236,7 @@ class HallConfig(_Strict):
     devices: tuple[DeviceConfig, ...] = ()
     receipt: ReceiptLayout = ReceiptLayout()
     identity: IdentityPolicy = IdentityPolicy()
+    calling: Calling = Calling()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
@@ -183,6 +248,9 @@ class HallConfig(_Strict):
         for d in self.devices:
             if d.window is not None and d.window not in numbers:
                 raise ValueError(f"device {d.name} serves window {d.window}, which this hall does not have")
+            for key in d.screens:
+                if key != "hall" and int(key) not in numbers:
+                    raise ValueError(f"device {d.name} has a screen for window {key}, which this hall does not have")
         groups = {g.code for g in self.groups}
         for m in self.matters:
             if m.group not in groups:

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import card_reads, identity
+from .announcer import Announcer
 from .auth import Auth
 from .clock import Clock
 from .config import HallConfig
 from .devices import DeviceSupervisor
+from .displays import ScreenFanOut
 from .engine import Engine
 from .events import EventBus, last_seq
 from .store import Change, Store
@@ -45,6 +47,8 @@ class Hall:
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim",
                                         on_card=lambda dev, card, problem: card_reads.on_card(self, dev, card, problem))
+        self.announcer = Announcer(self)
+        self.screens = ScreenFanOut(self)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 
@@ -62,8 +66,12 @@ class Hall:
         self.loop = asyncio.get_running_loop()
         self.store.start()
         await self.devices.start()
+        await self.announcer.start()
+        await self.screens.start()
 
     async def stop(self) -> None:
+        await self.screens.stop()
+        await self.announcer.stop()
         await self.devices.stop()
         self.close()
 

@@ -36,6 +36,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
                      "size_bytes": hall.store.path.stat().st_size, "free_bytes": st.f_bavail * st.f_frsize},
         "memory_max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "devices": devices,
+        "announcer": hall.announcer.status(),
     }
 
 

@@ -1,0 +1,203 @@
+"""The announcer: every call is heard, once, in call order, never over another one.
+
+It follows `ticket.called` (and `ticket.recalled`) from the event log. A render task turns each call into
+one WAV — chime, then the hall's phrase said `repeat` times — cached on disk by its content, so a number
+called again is ready at once; a play task then plays the WAVs one after another on every audio sink of
+the hall (loudspeakers through ALSA, the simulator, or the calling screens' browsers, which fetch
+`/api/v1/announcements/{seq}.wav`). Rendering runs ahead of playing, so a burst of calls queues up and
+is played in order; nothing is dropped. Quiet hours lower the volume (0: the screens alone show calls).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .announce_text import compose, compose_en
+from .follow import follow
+
+if TYPE_CHECKING:
+    from .runtime import Hall
+
+log = logging.getLogger(__name__)
+CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
+KEEP = 500                      # announcements remembered for the screens and the API
+GAP_S = 0.35                    # between the chime and the phrase, and between repetitions
+
+
+@dataclass
+class Announcement:
+    seq: int
+    number: str
+    window: int
+    text: str
+    received: float                          # monotonic, when the call reached the announcer
+    state: str = "queued"                    # queued → ready → played | skipped | failed
+    path: Path | None = None
+    cached: bool = False
+    ready_ms: float | None = None            # call event → WAV on disk
+    played_at: str | None = None
+    detail: str = ""
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def as_dict(self) -> dict:
+        return {"seq": self.seq, "number": self.number, "window": self.window, "text": self.text,
+                "state": self.state, "cached": self.cached, "ready_ms": self.ready_ms,
+                "played_at": self.played_at, "detail": self.detail,
+                "wav_url": f"/api/v1/announcements/{self.seq}.wav" if self.path else None}
+
+
+class Announcer:
+    def __init__(self, hall: Hall):
+        self.hall = hall
+        self.cfg = hall.cfg.calling
+        self.cache_dir = hall.data_dir / "audio-cache"
+        self.items: OrderedDict[int, Announcement] = OrderedDict()
+        self.voice = None
+        self.voice_state = "not started"
+        self._speech: OrderedDict[str, bytes] = OrderedDict()
+        self._render_q: asyncio.Queue[Announcement] = asyncio.Queue()
+        self._play_q: asyncio.Queue[Announcement] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+        self.sinks = [d.name for d in hall.cfg.devices if d.kind == "audio"]
+
+    # -- life cycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        since = self.hall.bus.latest_seq        # calls made before this start are not announced late
+        self._tasks = [asyncio.create_task(follow(self.hall.bus, self.hall.store.read, since, CALL_TYPES,
+                                                  self._on_call), name="announcer:follow"),
+                       asyncio.create_task(self._render_loop(), name="announcer:render"),
+                       asyncio.create_task(self._play_loop(), name="announcer:play")]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        if self.voice is not None:
+            await asyncio.to_thread(self.voice.close)
+
+    def get(self, seq: int) -> Announcement | None:
+        return self.items.get(seq)
+
+    # -- stages ----------------------------------------------------------------------------------
+    async def _on_call(self, event: dict) -> None:
+        d = event["data"]
+        if event["type"] == "ticket.recalled" and not self.cfg.recalls_announced:
+            return
+        text = self.cfg.template.format(number=d["number"], window=d["window"])
+        a = Announcement(event["seq"], d["number"], d["window"], text, time.monotonic())
+        self.items[a.seq] = a
+        while len(self.items) > KEEP:
+            self.items.popitem(last=False)
+        self._render_q.put_nowait(a)
+
+    async def _render_loop(self) -> None:
+        while True:
+            a = await self._render_q.get()
+            volume = self.volume_now()
+            if not self.sinks:
+                a.state, a.detail = "skipped", "the hall has no audio sink (no [[devices]] of kind audio)"
+            elif volume <= 0:
+                a.state, a.detail = "skipped", "quiet hours: the screens show the call"
+            else:
+                try:
+                    await self._ensure_voice()
+                    a.path, a.cached = await asyncio.to_thread(self._render, a, volume)
+                    a.state, a.ready_ms = "ready", round((time.monotonic() - a.received) * 1000, 2)
+                except Exception as exc:          # a voice failure silences the call; the screens still show it
+                    a.state, a.detail = "failed", f"{type(exc).__name__}: {exc}"
+                    log.warning("announcement of %s could not be rendered: %s", a.number, a.detail)
+            a.ready.set()
+            if a.state == "ready":
+                self._play_q.put_nowait(a)
+
+    async def _play_loop(self) -> None:
+        while True:
+            a = await self._play_q.get()
+            wav = await asyncio.to_thread(a.path.read_bytes)
+            sinks = self.sinks
+            results = await asyncio.gather(*(self._play_on(name, wav, a.text) for name in sinks))
+            a.state = "played" if any(results) or not sinks else "failed"
+            a.played_at = self.hall.clock.now().isoformat(timespec="milliseconds")
+            if sinks and not any(results):
+                a.detail = "no audio sink could play it: see GET /api/v1/health"
+
+    async def _play_on(self, name: str, wav: bytes, label: str) -> bool:
+        try:
+            async with self.hall.devices.use(name) as sink:
+                await asyncio.to_thread(sink.play, wav, label)
+            return True
+        except Exception as exc:      # DeviceUnavailable or the sink's own failure: its health says more
+            log.info("announcement %r not played on %s: %s", label, name, exc)
+            return False
+
+    # -- rendering (in a worker thread) ----------------------------------------------------------
+    async def _ensure_voice(self) -> None:
+        if self.voice is not None:
+            return
+        def make():
+            import drivers.audio  # noqa: F401 — registers the voices
+            from drivers.registry import registry
+            voice = registry("voice").create(self.cfg.voice)
+            voice.open()
+            return voice
+        try:
+            self.voice = await asyncio.to_thread(make)
+            self.voice_state = "ok"
+        except Exception as exc:
+            self.voice_state = f"fault: {exc}"
+            raise
+
+    def _render(self, a: Announcement, volume: float) -> tuple[Path, bool]:
+        from drivers.audio import chime, wav
+
+        cfg = self.cfg
+        lines = [compose(cfg.template, a.number, a.window)]
+        if cfg.template_en:
+            lines.append(compose_en(cfg.template_en, a.number, a.window))
+        key = "|".join([cfg.voice, str(cfg.repeat), str(cfg.chime), f"{volume:.2f}", *(u.text for u in lines)])
+        path = self.cache_dir / f"call-{hashlib.sha1(key.encode()).hexdigest()[:20]}.wav"
+        if path.exists():
+            return path, True
+        speech = [self._speak(u) for u in lines]
+        parts = ([chime.chime()] if cfg.chime else []) + speech * cfg.repeat
+        out = wav.scale(wav.join(parts, gap_s=GAP_S), volume)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(out)
+        tmp.replace(path)               # never a half-written WAV under the final name
+        return path, False
+
+    def _speak(self, utterance) -> bytes:
+        key = f"{self.cfg.voice}|{utterance.lang}|{utterance.text}"
+        hit = self._speech.get(key)
+        if hit is None:
+            hit = self.voice.render(utterance)
+            self._speech[key] = hit
+            while len(self._speech) > 200:
+                self._speech.popitem(last=False)
+        return hit
+
+    def volume_now(self) -> float:
+        local = self.hall.clock.now().astimezone(ZoneInfo(self.hall.cfg.hall.timezone)).strftime("%H:%M")
+        for span in self.cfg.quiet_hours:
+            start, end = span.split("-")
+            if (start <= local < end) if start <= end else (local >= start or local < end):
+                return self.cfg.volume * self.cfg.quiet_volume
+        return self.cfg.volume
+
+    def status(self) -> dict:
+        states: dict[str, int] = {}
+        for a in self.items.values():
+            states[a.state] = states.get(a.state, 0) + 1
+        return {"voice": self.cfg.voice, "voice_state": self.voice_state, "queued_to_play": self._play_q.qsize(),
+                "announcements": states}

@@ -1,0 +1,111 @@
+"""The LED screens follow the hall: each window's screen shows its call or its state; the hall bar, calls.
+
+Every display device (a bus of addressed screens, see drivers/display) gets its screens' texts from the
+event log: a call puts 请A001 over its window and 请A001号到3号窗口 on the hall bar; a pause shows 暂停服务,
+a close 停止服务, an open window with nobody called its number. At start every screen is set from the
+windows' present state, and a display that comes back (opened at start, reconnected after a fault) is
+given every screen's text again, so a restart or a screen swapped in the night shows the right thing.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from .follow import follow
+
+if TYPE_CHECKING:
+    from .runtime import Hall
+
+log = logging.getLogger(__name__)
+TYPES = frozenset({"device.health", "ticket.called", "ticket.recalled", "ticket.finished", "ticket.no_show",
+                   "ticket.transferred", "window.opened", "window.paused", "window.resumed", "window.closed",
+                   "day.rolled_over"})
+
+
+def window_text(cfg, state: str, window: int, number: str | None) -> str:
+    """What a window's screen shows for a window state (serving/called: the ticket)."""
+    texts = cfg.calling.window_screen
+    if (number and state in ("serving", "open")) or state == "called":
+        return texts.get("called", "请{number}").format(number=number or "", window=window)
+    key = state if state in texts else "open"
+    return texts.get(key, "").format(number=number or "", window=window)
+
+
+class ScreenFanOut:
+    def __init__(self, hall: Hall):
+        self.hall = hall
+        self.targets: dict[str, dict[str, int]] = {}     # device → {"hall" | window: address}
+        for d in hall.cfg.devices:
+            if d.kind == "display":
+                screens = dict(d.screens)
+                if not any(k.isdigit() for k in screens):       # no window named: each at its own number
+                    screens.update({str(w.number): w.number for w in hall.cfg.windows})
+                self.targets[d.name] = screens
+        self._task: asyncio.Task | None = None
+        # (screen key, text) in event order; (device name, None): write everything to a device come back
+        self._q: asyncio.Queue[tuple[str, str | None]] = asyncio.Queue()
+        self._writer: asyncio.Task | None = None
+        self.shown: dict[str, str] = {}
+
+    async def start(self) -> None:
+        if not self.targets:
+            return
+        since = self.hall.bus.latest_seq
+        for w in self.hall.views.windows(self.hall.store.read):
+            current = w["current"]["number"] if w["current"] else None
+            self._q.put_nowait((str(w["number"]), window_text(self.hall.cfg, w["state"], w["number"], current)))
+        self._writer = asyncio.create_task(self._write_loop(), name="screens:write")
+        self._task = asyncio.create_task(follow(self.hall.bus, self.hall.store.read, since, TYPES, self._on_event),
+                                         name="screens:follow")
+
+    async def stop(self) -> None:
+        for t in (self._task, self._writer):
+            if t is not None:
+                t.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await t
+
+    async def _on_event(self, e: dict) -> None:
+        d, cfg = e["data"], self.hall.cfg
+        t = e["type"]
+        if t == "device.health":
+            working = ("ok", "degraded")
+            if d["device"] in self.targets and d["state"] in working and d.get("previous") not in working:
+                self._q.put_nowait((d["device"], None))
+        elif t in ("ticket.called", "ticket.recalled"):
+            self._q.put_nowait((str(d["window"]), window_text(cfg, "called", d["window"], d["number"])))
+            self._q.put_nowait(("hall", cfg.calling.hall_screen.format(number=d["number"], window=d["window"])))
+        elif t in ("ticket.finished", "ticket.no_show", "ticket.transferred") and d.get("window"):
+            w = self.hall.views.window(self.hall.store.read, d["window"])
+            current = w["current"]["number"] if w and w["current"] else None
+            self._q.put_nowait((str(d["window"]), window_text(cfg, w["state"] if w else "open", d["window"], current)))
+        elif t.startswith("window."):
+            state = {"window.paused": "paused", "window.closed": "closed"}.get(t, "open")
+            w = self.hall.views.window(self.hall.store.read, d["window"])
+            current = w["current"]["number"] if w and w["current"] and state == "open" else None
+            self._q.put_nowait((str(d["window"]), window_text(cfg, state, d["window"], current)))
+        elif t == "day.rolled_over":
+            for w in cfg.windows:
+                self._q.put_nowait((str(w.number), window_text(cfg, "closed", w.number, None)))
+            self._q.put_nowait(("hall", ""))
+
+    async def _write_loop(self) -> None:
+        while True:
+            key, text = await self._q.get()
+            if text is None:                  # a display (re)opened: it shows nothing we asked for yet
+                for k, address in self.targets[key].items():
+                    await self._show(key, address, self.shown.get(k, ""))
+                continue
+            self.shown[key] = text
+            for name, screens in self.targets.items():
+                if key in screens:
+                    await self._show(name, screens[key], text)
+
+    async def _show(self, name: str, address: int, text: str) -> None:
+        try:
+            async with self.hall.devices.use(name) as display:
+                await asyncio.to_thread(display.show, address, text)
+        except Exception as exc:   # the device's health says more; a screen never holds up a call
+            log.info("screen %s@%s not updated (%r): %s", name, address, text, exc)
