@@ -37,6 +37,7 @@ test: setup pcscd
 
 bench: setup
 	$(VPY) bench/run.py
+	$(VPY) bench/calling.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
 KEEP = 500                      # announcements remembered for the screens and the API
+CACHE_FILES = 300               # rendered calls kept on disk (~0.4 MB each): recalls and screens use recent ones
+SPEECH_CACHE = 16               # rendered phrases kept in memory
+PRUNE_EVERY = 50                # new renders between two prunings
 GAP_S = 0.35                    # between the chime and the phrase, and between repetitions
 
 
@@ -67,6 +70,7 @@ class Announcer:
         self._play_q: asyncio.Queue[Announcement] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self.sinks = [d.name for d in hall.cfg.devices if d.kind == "audio"]
+        self._rendered = 0
 
     # -- life cycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -113,6 +117,10 @@ class Announcer:
                     await self._ensure_voice()
                     a.path, a.cached = await asyncio.to_thread(self._render, a, volume)
                     a.state, a.ready_ms = "ready", round((time.monotonic() - a.received) * 1000, 2)
+                    self._rendered += not a.cached
+                    if self._rendered % PRUNE_EVERY == 0 and not a.cached:
+                        keep = {x.path for x in self.items.values() if x.state == "ready" and x.path}
+                        await asyncio.to_thread(self._prune, keep)
                 except Exception as exc:          # a voice failure silences the call; the screens still show it
                     a.state, a.detail = "failed", f"{type(exc).__name__}: {exc}"
                     log.warning("announcement of %s could not be rendered: %s", a.number, a.detail)
@@ -123,7 +131,11 @@ class Announcer:
     async def _play_loop(self) -> None:
         while True:
             a = await self._play_q.get()
-            wav = await asyncio.to_thread(a.path.read_bytes)
+            try:
+                wav = await asyncio.to_thread(a.path.read_bytes)
+            except OSError as exc:
+                a.state, a.detail = "failed", f"its WAV could not be read: {exc}"
+                continue
             sinks = self.sinks
             results = await asyncio.gather(*(self._play_on(name, wav, a.text) for name in sinks))
             a.state = "played" if any(results) or not sinks else "failed"
@@ -167,6 +179,7 @@ class Announcer:
         key = "|".join([cfg.voice, str(cfg.repeat), str(cfg.chime), f"{volume:.2f}", *(u.text for u in lines)])
         path = self.cache_dir / f"call-{hashlib.sha1(key.encode()).hexdigest()[:20]}.wav"
         if path.exists():
+            path.touch()                # recently used: kept by the pruning
             return path, True
         speech = [self._speak(u) for u in lines]
         parts = ([chime.chime()] if cfg.chime else []) + speech * cfg.repeat
@@ -177,13 +190,21 @@ class Announcer:
         tmp.replace(path)               # never a half-written WAV under the final name
         return path, False
 
+    def _prune(self, keep: set[Path]) -> None:
+        """Keep the newest CACHE_FILES calls (and those still to be played): a busy day renders thousands,
+        each used for minutes."""
+        files = sorted(self.cache_dir.glob("call-*.wav"), key=lambda p: p.stat().st_mtime)
+        for old in files[:-CACHE_FILES]:
+            if old not in keep:
+                old.unlink(missing_ok=True)
+
     def _speak(self, utterance) -> bytes:
         key = f"{self.cfg.voice}|{utterance.lang}|{utterance.text}"
         hit = self._speech.get(key)
         if hit is None:
             hit = self.voice.render(utterance)
             self._speech[key] = hit
-            while len(self._speech) > 200:
+            while len(self._speech) > SPEECH_CACHE:
                 self._speech.popitem(last=False)
         return hit
 

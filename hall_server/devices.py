@@ -79,9 +79,9 @@ class DeviceSupervisor:
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
-        for s in self.devices.values():
-            if s.device is not None:
-                await asyncio.to_thread(s.device.close)
+        # closed side by side: simulators take a moment each to stop their threads
+        await asyncio.gather(*(asyncio.to_thread(s.device.close) for s in self.devices.values()
+                               if s.device is not None), return_exceptions=True)
         if self._card_pool is not None:
             self._card_pool.shutdown(wait=False, cancel_futures=True)
 

@@ -34,12 +34,14 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(self, data_dir: str | Path, *, config: str | Path = DISTRICT,
-                 admin_password: str | None = ADMIN_PASSWORD, extra_args: tuple[str, ...] = ()):
+                 admin_password: str | None = ADMIN_PASSWORD, extra_args: tuple[str, ...] = (),
+                 keep_port: bool = False):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config = Path(config)
         self.admin_password = admin_password
         self.extra_args = tuple(extra_args)
+        self.keep_port = keep_port      # come back on the same port after a restart, as a real hall server does
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.starts = 0
@@ -76,7 +78,7 @@ class ServerProcess:
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, timeout: float = START_TIMEOUT_S) -> ServerProcess:
         assert not self.running, "server already running"
-        self.port = free_port()
+        self.port = self.port if self.keep_port and self.port else free_port()
         env = dict(os.environ)
         env.pop("ONEWINDOW_ADMIN_PASSWORD", None)
         if self.admin_password is not None:

@@ -186,3 +186,24 @@ def test_espeak_speaks_the_call(make_client):
     assert a["state"] == "played", a
     data = c.get(a["wav_url"]).content
     assert 6 < wav.duration_s(data) < 30 and wav.rms(data) > 0.02      # chime, then zh + en twice
+
+
+def test_the_audio_cache_keeps_only_recent_calls(make_client, monkeypatch):
+    from hall_server import announcer
+    monkeypatch.setattr(announcer, "CACHE_FILES", 3)
+    monkeypatch.setattr(announcer, "PRUNE_EVERY", 2)
+    c = make_client(queue={"call_debounce_s": 0})
+    for _ in range(12):
+        issue(c, "SH-001")
+    clerk = clerk_at(c, 1)
+    for _ in range(10):
+        c.post("/api/v1/windows/1/call-next", headers=clerk)
+    wait_for(lambda: len(timeline(c)) == 10)
+    for _ in range(2):                  # after everything was played: the next pruning keeps 3 (+ unplayed)
+        c.post("/api/v1/windows/1/call-next", headers=clerk)
+    wait_for(lambda: len(timeline(c)) == 12)
+    cached = list((c.hall.data_dir / "audio-cache").glob("call-*.wav"))
+    assert 3 <= len(cached) <= 5
+    first = c.get("/api/v1/announcements").json()["items"][-1]
+    r = c.get(f"/api/v1/announcements/{first['seq']}.wav")
+    assert r.status_code == 404 and "pruned" in r.json()["error"]["message_en"]

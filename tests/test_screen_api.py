@@ -29,7 +29,7 @@ def test_the_snapshot_of_a_quiet_morning(client, district_cfg):
     assert s["service_day"] == "2026-11-24"
     assert s["now"] == "2026-11-24T09:00:00.000+08:00"         # the hall's time, with its offset
     assert s["calls"] == [] and s["notice"] == client.hall.cfg.calling.notice
-    assert s["audio"] is True                      # the district's calling screens play the announcements
+    assert s["audio"] is False         # the `client` hall has only the kiosk's devices: no screen:// sink
     assert 0 <= s["latest_seq"] <= latest_seq(client)      # (the simulated devices may log their health)
     assert [w["number"] for w in s["windows"]] == list(range(1, 23))
     assert s["windows"][2] == {"number": 3, "name": "无差别综合受理 3号", "state": "closed", "current": None}

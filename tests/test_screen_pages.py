@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import serverproc
 from serverproc import DISTRICT, ServerProcess
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -35,20 +34,6 @@ SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 OUTAGE_ERRORS = re.compile(r"WebSocket connection to .* failed|Failed to load resource: net::ERR_")
 
 
-class FixedPortServer(ServerProcess):
-    """A hall server that comes back on the same port after a restart, as a real one does: the screens keep
-    their address. (ServerProcess.start picks a new free port each time.)"""
-
-    def start(self, timeout: float = serverproc.START_TIMEOUT_S) -> FixedPortServer:
-        port = self.port or serverproc.free_port()
-        pick = serverproc.free_port
-        serverproc.free_port = lambda: port
-        try:
-            return super().start(timeout)
-        finally:
-            serverproc.free_port = pick
-
-
 def screen_config(tmp: Path) -> Path:
     """The district hall with a notice, no recall cool-down or call debounce (tests call quickly), and no
     devices (the kiosk's simulated printer and card reader only slow the server's start)."""
@@ -56,7 +41,9 @@ def screen_config(tmp: Path) -> Path:
     text = re.sub(r"(?ms)^\[\[devices\]\]\n.*?(?=^\[|\Z)", "", text)
     text = re.sub(r"(?m)^(recall_cooldown_s|call_debounce_s)\s*=.*$", r"\1 = 0", text)
     notice = f"notice = {json.dumps(NOTICE, ensure_ascii=False)}"
-    if re.search(r"(?m)^\[calling\]\s*$", text):
+    if re.search(r"(?m)^notice\s*=", text):
+        text = re.sub(r"(?m)^notice\s*=.*$", lambda _: notice, text)
+    elif re.search(r"(?m)^\[calling\]\s*$", text):
         text = re.sub(r"(?m)^\[calling\]\s*$", f"[calling]\n{notice}", text)
     else:
         text += f"\n[calling]\n{notice}\n"
@@ -138,7 +125,7 @@ class PageWatch:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("screen")
-    srv = FixedPortServer(tmp / "data", config=screen_config(tmp))
+    srv = ServerProcess(tmp / "data", config=screen_config(tmp), keep_port=True)
     srv.start()
     yield srv
     srv.kill()      # stop() would wait ~10 s: the server ends a WebSocket only at its next heartbeat
@@ -315,7 +302,7 @@ def test_a_screen_starts_over_when_the_server_has_another_log(context, server, a
     expect(page.get_by_test_id("window-tile-1")).to_have_attribute("data-state", "serving")
     page.watch.outage = True
     server.kill()
-    other = FixedPortServer(tmp_path / "other", config=server.config)
+    other = ServerProcess(tmp_path / "other", config=server.config, keep_port=True)
     other.port = server.port
     try:
         other.start()

@@ -138,6 +138,7 @@ class SamReader(IdCardReader):
         self.counters = {"reads": 0, "failures": 0, "garbled_answers": 0, "no_answers": 0}
         self._serial: Any = None
         self._lock = threading.RLock()
+        self._closing = threading.Event()   # ends a wait for a card at once, so close() never waits it out
         self._presented = False      # the card on the reader now has been returned already
 
     def __repr__(self) -> str:
@@ -171,9 +172,11 @@ class SamReader(IdCardReader):
                 logger.warning("ID-card reader %s: %s", self.port, sw3_meaning(self.last_sw3))
 
     def _close(self) -> None:
+        self._closing.set()
         with self._lock:
             self._drop()
             self._presented = False
+        self._closing.clear()
 
     def _drop(self) -> None:
         port, self._serial = self._serial, None
@@ -293,7 +296,8 @@ class SamReader(IdCardReader):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            time.sleep(min(FIND_INTERVAL_S, remaining))
+            if self._closing.wait(min(FIND_INTERVAL_S, remaining)):
+                return False
 
     def _read_card_on_reader(self) -> CitizenCard:
         selected = self._exchange(SELECT)

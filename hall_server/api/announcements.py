@@ -37,6 +37,8 @@ async def wav(seq: int, hall: Hall = Depends(get_hall)):
         raise _missing(seq, f"still being rendered after {WAIT_S:g} s") from None
     if a.path is None:
         raise _missing(seq, a.detail or a.state)
+    if not a.path.exists():
+        raise _missing(seq, "its recording has been pruned from the audio cache (an old call)")
     return FileResponse(a.path, media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
 
 

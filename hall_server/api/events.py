@@ -35,6 +35,7 @@ async def events_ws(ws: WebSocket, since: int | None = Query(None, ge=0)):
     hall: Hall = ws.app.state.hall
     await ws.accept()
     sub = hall.bus.subscribe()
+    receiver: asyncio.Future | None = None
     last = hall.bus.latest_seq if since is None else since
     try:
         if last > hall.bus.latest_seq:
@@ -43,13 +44,25 @@ async def events_ws(ws: WebSocket, since: int | None = Query(None, ge=0)):
                                 "data": {"latest_seq": hall.bus.latest_seq}})
             last = hall.bus.latest_seq
         last = await _replay(ws, hall, last)
+        # Listening as well as sending: a client that goes away, or a server shutting down, ends the
+        # stream at once instead of at the next heartbeat.
+        receiver = asyncio.ensure_future(ws.receive())
         while True:
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_S)
-            except TimeoutError:
-                await ws.send_json({"seq": None, "type": "heartbeat", "at": hall.clock.now().isoformat(),
-                                    "data": {"latest_seq": last}})
+            getter = asyncio.ensure_future(sub.queue.get())
+            done, _ = await asyncio.wait({getter, receiver}, timeout=HEARTBEAT_S,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if receiver in done:
+                if receiver.result()["type"] == "websocket.disconnect":
+                    getter.cancel()
+                    break
+                receiver = asyncio.ensure_future(ws.receive())     # clients have nothing to say: ignored
+            if getter not in done:
+                getter.cancel()
+                if not done:
+                    await ws.send_json({"seq": None, "type": "heartbeat", "at": hall.clock.now().isoformat(),
+                                        "data": {"latest_seq": last}})
                 continue
+            event = getter.result()
             if event is None:           # we fell behind the bus: catch up from the log
                 sub = hall.bus.subscribe()
                 last = await _replay(ws, hall, last)
@@ -63,6 +76,8 @@ async def events_ws(ws: WebSocket, since: int | None = Query(None, ge=0)):
         log.debug("event stream closed at seq %s: %r", last, exc)
     finally:
         sub.close()
+        if receiver is not None:
+            receiver.cancel()
 
 
 async def _replay(ws: WebSocket, hall: Hall, last: int) -> int:
