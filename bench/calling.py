@@ -50,7 +50,7 @@ def bench_config(path: Path, voice: str) -> Path:
     return path
 
 
-def run(voice: str, calls: int, gap_s: float, base: Path) -> dict:
+def run(voice: str, calls: int, gap_s: float, base: Path, still: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     d = fresh_dir(base / re.sub(r"\W+", "-", voice.split("?")[0]))
@@ -72,8 +72,10 @@ def run(voice: str, calls: int, gap_s: float, base: Path) -> dict:
                 "--disable-sync", "--no-first-run"])
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             page.goto(f"{url}/screen?audio=0")
-            page.wait_for_selector('[data-test-id="latest-number"]')
+            page.wait_for_selector('[data-test-id="latest-number"]', state="attached")
             page.evaluate(OBSERVER)
+            if still:                                   # (diagnosis) no CSS animations on the page
+                page.add_style_tag(content="*, *::before, *::after { animation: none !important; }")
             time.sleep(1.0)                             # the screen is connected and idle
 
             def call(path: str, n: int) -> tuple[float, float, int, str]:
@@ -140,12 +142,13 @@ def main() -> int:
     ap.add_argument("--gap-s", type=float, default=0.3, help="pause between two calls")
     ap.add_argument("--voices", default="tts://espeak?voice=cmn-latn-pinyin&rate=150,clips://zh")
     ap.add_argument("--no-doc", action="store_true")
+    ap.add_argument("--still", action="store_true", help="(diagnosis) switch the page's CSS animations off")
     args = ap.parse_args()
     base = ROOT / "var" / "bench" / "calling"
     results = []
     for voice in args.voices.split(","):
         print(f"calling bench: {voice}, {args.calls} calls …", flush=True)
-        r = run(voice, args.calls, args.gap_s, base)
+        r = run(voice, args.calls, args.gap_s, base, args.still)
         for key in ("uncached_ms", "cached_ms", "announcer_ready_ms", "screen_ms"):
             print(f"  {key:<20} {stats(r[key])}", flush=True)
         results.append(r)

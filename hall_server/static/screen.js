@@ -385,6 +385,17 @@ function drawHall(st, shown) {
   shown.latest = seq;
   box.dataset.seq = seq;
 
+  // lists are rebuilt only when what they show changed: an event redraws a few nodes, not the page
+  const recentKey = JSON.stringify(st.calls);
+  if (recentKey !== shown.recentKey) { shown.recentKey = recentKey; drawRecent(st); }
+  const windowsKey = JSON.stringify([...st.windows.values()].map((w) => [w.number, w.state, w.current]));
+  if (windowsKey !== shown.windowsKey) { shown.windowsKey = windowsKey; drawTiles(st); }
+  const groupsKey = JSON.stringify(st.groups.map((g) => g.waiting));
+  if (groupsKey !== shown.groupsKey) { shown.groupsKey = groupsKey; drawGroups(st); }
+  drawNotice(st);
+}
+
+function drawRecent(st) {
   const list = st.calls.map((c) => h("li", { "data-test-id": "recent-call", "data-seq": c.seq, "data-number": c.number,
     "data-window": c.window, "data-recall": c.recall },
   h("span", { class: "num", "data-test-id": "recent-call-number" }, c.number), h("span", { class: "arrow" }, "→"),
@@ -392,7 +403,9 @@ function drawHall(st, shown) {
   c.recall ? h("span", { class: "badge" }, "重呼") : ""));
   $("recent-calls").replaceChildren(...(list.length ? list
     : [h("li", { class: "empty" }, "今日尚无呼叫 ", h("span", { class: "en" }, "No calls yet today"))]));
+}
 
+function drawTiles(st) {
   $("windows").replaceChildren(...[...st.windows.values()].map((w) => {
     const label = STATE_TEXT[w.state];
     const cur = w.current && w.state !== "closed" ? w.current
@@ -401,7 +414,9 @@ function drawHall(st, shown) {
       h("span", { class: "wnum" }, String(w.number)), h("span", { class: "wname" }, shortName(w.name)),
       h("span", { class: "cur", "data-test-id": `window-current-${w.number}` }, ...[cur].flat()));
   }));
+}
 
+function drawGroups(st) {
   $("groups").replaceChildren(h("h2", { class: "label" }, "等候人数", h("span", { class: "en" }, "Waiting")),
     ...st.groups.map((g) => h("div",
     { class: `group ${g.waiting ? "busy" : "none"}`, "data-test-id": `group-${g.code}` },
@@ -409,7 +424,9 @@ function drawHall(st, shown) {
     h("span", { class: "count" }, h("span", { "data-test-id": `group-count-${g.code}` }, String(g.waiting)),
       h("small", {}, "人")),
     h("span", { class: "gname" }, g.name))));
+}
 
+function drawNotice(st) {
   const notice = $("notice");
   notice.hidden = !st.notice;
   const text = notice.querySelector(".notice-text");
@@ -425,10 +442,9 @@ function shortName(name) {
     .replace(/\s*\d+号$/, "").replace(/窗口$/, "").trim() || name;
 }
 
-function flash(el) {
+function flash(el) {               // restarted in the next frame: no forced layout of the whole page
   el.classList.remove("flash");
-  void el.offsetWidth;             // restart the animation
-  el.classList.add("flash");
+  requestAnimationFrame(() => requestAnimationFrame(() => el.classList.add("flash")));
 }
 
 // -- a window's screen -------------------------------------------------------------------------------
