@@ -32,7 +32,7 @@ from lib import ROOT, Server, free_port, fresh_dir, ms, populate_old_tickets, ra
 from hall_server.config import load_config
 
 ADMIN_PASSWORD = "bench-admin-password"
-CONFIG = "config/district-centre.toml"
+CONFIG = os.environ.get("BENCH_CONFIG", "config/district-centre.toml")
 TARGETS = {"ratio": 0.8, "call_p99": 0.010, "event_p99": 0.020, "rss_mb": 100, "start_s": 1.0}
 
 

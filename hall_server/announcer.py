@@ -1,11 +1,12 @@
 """The announcer: every call is heard, once, in call order, never over another one.
 
 It follows `ticket.called` (and `ticket.recalled`) from the event log. A render task turns each call into
-one WAV — chime, then the hall's phrase said `repeat` times — cached on disk by its content, so a number
-called again is ready at once; a play task then plays the WAVs one after another on every audio sink of
-the hall (loudspeakers through ALSA, the simulator, or the calling screens' browsers, which fetch
-`/api/v1/announcements/{seq}.wav`). Rendering runs ahead of playing, so a burst of calls queues up and
-is played in order; nothing is dropped. Quiet hours lower the volume (0: the screens alone show calls).
+one WAV — chime, then the hall's phrase said `repeat` times — in a worker process (announce_render.py),
+cached on disk by its content, so a number called again is ready at once. A play task then plays the WAVs
+one after another on every audio sink of the hall (loudspeakers through ALSA, the simulator, or the
+calling screens' browsers, which fetch `/api/v1/announcements/{seq}.wav`). Rendering runs ahead of
+playing, so a burst of calls queues up and is played in order; nothing is dropped. Quiet hours lower the
+volume (0: the screens alone show calls).
 """
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import multiprocessing
 import time
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from . import announce_render
 from .announce_text import compose, compose_en
 from .follow import follow
 
@@ -30,9 +35,7 @@ log = logging.getLogger(__name__)
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
 KEEP = 500                      # announcements remembered for the screens and the API
 CACHE_FILES = 300               # rendered calls kept on disk (~0.4 MB each): recalls and screens use recent ones
-SPEECH_CACHE = 16               # rendered phrases kept in memory
 PRUNE_EVERY = 50                # new renders between two prunings
-GAP_S = 0.35                    # between the chime and the phrase, and between repetitions
 
 
 @dataclass
@@ -63,9 +66,8 @@ class Announcer:
         self.cfg = hall.cfg.calling
         self.cache_dir = hall.data_dir / "audio-cache"
         self.items: OrderedDict[int, Announcement] = OrderedDict()
-        self.voice = None
         self.voice_state = "not started"
-        self._speech: OrderedDict[str, bytes] = OrderedDict()
+        self._pool: ProcessPoolExecutor | None = None
         self._render_q: asyncio.Queue[Announcement] = asyncio.Queue()
         self._play_q: asyncio.Queue[Announcement] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
@@ -86,8 +88,8 @@ class Announcer:
         for t in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
-        if self.voice is not None:
-            await asyncio.to_thread(self.voice.close)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def get(self, seq: int) -> Announcement | None:
         return self.items.get(seq)
@@ -114,8 +116,7 @@ class Announcer:
                 a.state, a.detail = "skipped", "quiet hours: the screens show the call"
             else:
                 try:
-                    await self._ensure_voice()
-                    a.path, a.cached = await asyncio.to_thread(self._render, a, volume)
+                    a.path, a.cached = await self._render(a, volume)
                     a.state, a.ready_ms = "ready", round((time.monotonic() - a.received) * 1000, 2)
                     self._rendered += not a.cached
                     if self._rendered % PRUNE_EVERY == 0 and not a.cached:
@@ -152,26 +153,8 @@ class Announcer:
             log.info("announcement %r not played on %s: %s", label, name, exc)
             return False
 
-    # -- rendering (in a worker thread) ----------------------------------------------------------
-    async def _ensure_voice(self) -> None:
-        if self.voice is not None:
-            return
-        def make():
-            import drivers.audio  # noqa: F401 — registers the voices
-            from drivers.registry import registry
-            voice = registry("voice").create(self.cfg.voice)
-            voice.open()
-            return voice
-        try:
-            self.voice = await asyncio.to_thread(make)
-            self.voice_state = "ok"
-        except Exception as exc:
-            self.voice_state = f"fault: {exc}"
-            raise
-
-    def _render(self, a: Announcement, volume: float) -> tuple[Path, bool]:
-        from drivers.audio import chime, wav
-
+    # -- rendering (in the worker process of announce_render.py) -------------------------------------
+    async def _render(self, a: Announcement, volume: float) -> tuple[Path, bool]:
         cfg = self.cfg
         lines = [compose(cfg.template, a.number, a.window)]
         if cfg.template_en:
@@ -181,13 +164,19 @@ class Announcer:
         if path.exists():
             path.touch()                # recently used: kept by the pruning
             return path, True
-        speech = [self._speak(u) for u in lines]
-        parts = ([chime.chime()] if cfg.chime else []) + speech * cfg.repeat
-        out = wav.scale(wav.join(parts, gap_s=GAP_S), volume)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(out)
-        tmp.replace(path)               # never a half-written WAV under the final name
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=announce_render.init_worker)
+        job = (cfg.voice, [(u.text, u.tokens, u.lang) for u in lines], cfg.repeat, cfg.chime, volume, str(path))
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool, announce_render.render_call, *job)
+        except BrokenProcessPool:         # the worker died (killed, out of memory): a fresh one next time
+            self._pool = None
+            raise
+        except Exception as exc:
+            self.voice_state = f"fault: {exc}"
+            raise
+        self.voice_state = "ok"
         return path, False
 
     def _prune(self, keep: set[Path]) -> None:
@@ -197,16 +186,6 @@ class Announcer:
         for old in files[:-CACHE_FILES]:
             if old not in keep:
                 old.unlink(missing_ok=True)
-
-    def _speak(self, utterance) -> bytes:
-        key = f"{self.cfg.voice}|{utterance.lang}|{utterance.text}"
-        hit = self._speech.get(key)
-        if hit is None:
-            hit = self.voice.render(utterance)
-            self._speech[key] = hit
-            while len(self._speech) > SPEECH_CACHE:
-                self._speech.popitem(last=False)
-        return hit
 
     def volume_now(self) -> float:
         local = self.hall.clock.now().astimezone(ZoneInfo(self.hall.cfg.hall.timezone)).strftime("%H:%M")

@@ -33,6 +33,34 @@ def window_text(cfg, state: str, window: int, number: str | None) -> str:
     return texts.get(key, "").format(number=number or "", window=window)
 
 
+class _Latest:
+    """Screen texts waiting to be written, one per screen: a newer text replaces one not yet written.
+
+    An RS-485 bus takes a few frames a second; when calls come faster, a screen skips to the latest text
+    instead of falling ever further behind. (screen key, text) in order of first arrival; ("@device", None)
+    asks for every screen of a device that came back.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[str, str | None] = {}
+        self._ready = asyncio.Event()
+
+    def put_nowait(self, item: tuple[str, str | None]) -> None:
+        key, text = item
+        self._pending[key] = text
+        self._ready.set()
+
+    async def get(self) -> tuple[str, str | None]:
+        while not self._pending:
+            self._ready.clear()
+            await self._ready.wait()
+        key = next(iter(self._pending))
+        return key, self._pending.pop(key)
+
+    def qsize(self) -> int:
+        return len(self._pending)
+
+
 class ScreenFanOut:
     def __init__(self, hall: Hall):
         self.hall = hall
@@ -44,8 +72,7 @@ class ScreenFanOut:
                     screens.update({str(w.number): w.number for w in hall.cfg.windows})
                 self.targets[d.name] = screens
         self._task: asyncio.Task | None = None
-        # (screen key, text) in event order; (device name, None): write everything to a device come back
-        self._q: asyncio.Queue[tuple[str, str | None]] = asyncio.Queue()
+        self._q = _Latest()
         self._writer: asyncio.Task | None = None
         self.shown: dict[str, str] = {}
 
@@ -73,7 +100,7 @@ class ScreenFanOut:
         if t == "device.health":
             working = ("ok", "degraded")
             if d["device"] in self.targets and d["state"] in working and d.get("previous") not in working:
-                self._q.put_nowait((d["device"], None))
+                self._q.put_nowait((f"@{d['device']}", None))
         elif t in ("ticket.called", "ticket.recalled"):
             self._q.put_nowait((str(d["window"]), window_text(cfg, "called", d["window"], d["number"])))
             self._q.put_nowait(("hall", cfg.calling.hall_screen.format(number=d["number"], window=d["window"])))
@@ -94,9 +121,11 @@ class ScreenFanOut:
     async def _write_loop(self) -> None:
         while True:
             key, text = await self._q.get()
+            await asyncio.sleep(0)            # let a burst of events land first: only the last text is written
             if text is None:                  # a display (re)opened: it shows nothing we asked for yet
-                for k, address in self.targets[key].items():
-                    await self._show(key, address, self.shown.get(k, ""))
+                device = key.removeprefix("@")
+                for k, address in self.targets[device].items():
+                    await self._show(device, address, self.shown.get(k, ""))
                 continue
             self.shown[key] = text
             for name, screens in self.targets.items():

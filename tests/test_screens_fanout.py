@@ -110,3 +110,23 @@ def test_a_restarted_server_shows_the_windows_as_they_are(tmp_path, district_cfg
         wait_for(lambda: sim.screens.get(2, "").strip() == f"请{t['number']}")
         wait_for(lambda: sim.screens.get(5, "").strip() == "暂停服务")
         wait_for(lambda: sim.screens.get(1, "").strip() == "停止服务")
+
+
+
+def test_a_screen_skips_to_its_latest_text_when_the_bus_is_slower_than_the_calls():
+    """The bus takes a few frames a second: waiting texts are one per screen, the newest one."""
+    import asyncio
+
+    from hall_server.displays import _Latest
+
+    async def scenario():
+        q = _Latest()
+        for n in range(1, 51):                        # 50 calls at two windows before the writer runs once
+            q.put_nowait((str(n % 2 + 1), f"请S{n:03d}"))
+            q.put_nowait(("hall", f"请S{n:03d}号到{n % 2 + 1}号窗口"))
+        q.put_nowait(("@led-screens", None))
+        assert q.qsize() == 4
+        return [await q.get() for _ in range(4)]
+
+    assert asyncio.run(scenario()) == [("2", "请S049"), ("hall", "请S050号到1号窗口"), ("1", "请S050"),
+                                       ("@led-screens", None)]

@@ -6,7 +6,8 @@
 Opening starts a DisplayBusSimulator and opens a LedBus (protocol=led) or Modbus7Bus (protocol=modbus7) on its
 pty through pyserial, so every byte goes through the driver as it would on a real line. `addresses=` lists the
 screens that exist (`all`: any address); `fault=` one of simulator.FAULTS. The wall is drawn into `out=`/wall.png
-(at most twice a second, by a drawing thread of the simulator). The drivers' own options pass through: gap_ms, width,
+(at most every `wall_s=` seconds, 5 by default, by a drawing thread of the simulator: a
+drawing costs a quarter of a second of CPU). The drivers' own options pass through: gap_ms, width,
 timeout, retries. `.simulator` stays reachable: `display.simulator.set_fault("dead")`.
 """
 from __future__ import annotations
@@ -47,10 +48,11 @@ def addresses_option(text: str) -> frozenset[int] | None:
 
 OPTIONS = {"protocol": choice(*PROTOCOLS), "encoding": choice(*ENCODINGS), "addresses": addresses_option,
            "digits": digits_option, "fault": choice(*FAULTS), "out": str, "gap_ms": gap_ms, "width": width_option,
+           "wall_s": positive(float),
            "widths": lambda text: (widths_option(text), text)[1],     # checked here, passed on as written
            "timeout": positive(float), "retries": retries_option}
 DEFAULTS = {"protocol": "led", "encoding": "gb2312", "addresses": None, "digits": 4, "fault": "none",
-            "out": DEFAULT_OUT, "gap_ms": 300, "width": 16, "retries": 1}
+            "out": DEFAULT_OUT, "gap_ms": 300, "width": 16, "retries": 1, "wall_s": 5.0}
 
 
 def sim_from_url(raw: str) -> SimDisplay:
@@ -98,7 +100,7 @@ class SimDisplay(Display):
         except Exception:
             sim.stop()
             raise
-        sim.render_to(self.wall)
+        sim.render_to(self.wall, self.url.options["wall_s"])
         self.simulator, self._bus = sim, bus
         logger.info("simulated LED screens %s on %s, the wall drawn into %s", o["protocol"], port, self.wall)
 
