@@ -25,6 +25,12 @@ def init_worker() -> None:
         os.nice(10)
 
 
+def warm_up(voice_url: str) -> None:
+    """Open the voice before the first call, so the morning's first announcement is not the slow one."""
+    from drivers.audio.base import Utterance
+    _speak(voice_url, Utterance("请", ("请",), "zh"))
+
+
 def render_call(voice_url: str, lines: list[tuple[str, tuple[str, ...], str]], repeat: int, chime_on: bool,
                 volume: float, path: str) -> None:
     """Write the WAV of one call (chime, then the lines `repeat` times) to `path`, atomically."""

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
 KEEP = 500                      # announcements remembered for the screens and the API
 CACHE_FILES = 300               # rendered calls kept on disk (~0.4 MB each): recalls and screens use recent ones
+WARM_UP_AFTER_S = 2.0           # after start-up: the server answers first, then the voice is readied
 PRUNE_EVERY = 50                # new renders between two prunings
 
 
@@ -81,6 +82,8 @@ class Announcer:
                                                   self._on_call), name="announcer:follow"),
                        asyncio.create_task(self._render_loop(), name="announcer:render"),
                        asyncio.create_task(self._play_loop(), name="announcer:play")]
+        if self.sinks:
+            self._tasks.append(asyncio.create_task(self._warm_up(), name="announcer:warm-up"))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -154,6 +157,23 @@ class Announcer:
             return False
 
     # -- rendering (in the worker process of announce_render.py) -------------------------------------
+    def _worker(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=announce_render.init_worker)
+        return self._pool
+
+    async def _warm_up(self) -> None:
+        """Start the worker and open the voice a moment after start-up, before the first call needs it."""
+        await asyncio.sleep(WARM_UP_AFTER_S)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._worker(), announce_render.warm_up, self.cfg.voice)
+            self.voice_state = "ok"
+        except Exception as exc:          # said again, with the call, when a call needs the voice
+            self.voice_state = f"fault: {exc}"
+            log.warning("the calling voice %s does not work: %s", self.cfg.voice, exc)
+
+
     async def _render(self, a: Announcement, volume: float) -> tuple[Path, bool]:
         cfg = self.cfg
         lines = [compose(cfg.template, a.number, a.window)]
@@ -164,12 +184,9 @@ class Announcer:
         if path.exists():
             path.touch()                # recently used: kept by the pruning
             return path, True
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=announce_render.init_worker)
         job = (cfg.voice, [(u.text, u.tokens, u.lang) for u in lines], cfg.repeat, cfg.chime, volume, str(path))
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, announce_render.render_call, *job)
+            await asyncio.get_running_loop().run_in_executor(self._worker(), announce_render.render_call, *job)
         except BrokenProcessPool:         # the worker died (killed, out of memory): a fresh one next time
             self._pool = None
             raise
