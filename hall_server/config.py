@@ -130,6 +130,20 @@ class DeviceConfig(_Strict):
     screens: dict[str, int] = Field(default_factory=dict, description='display: screen addresses on this bus, '
                                     '"hall" (the LED bar) or a window number → address; when no window is '
                                     'named, each window is at its own number')
+    keypads: dict[str, int] = Field(default_factory=dict, description="caller: window number → the address of "
+                                    "its keypad on this bus; empty: each window's keypad is at its own number")
+
+    @field_validator("keypads")
+    @classmethod
+    def _keypad_keys(cls, v: dict[str, int]) -> dict[str, int]:
+        for key, address in v.items():
+            if not key.isdigit():
+                raise ValueError(f"keypads: {key!r} is not a window number")
+            if not 1 <= address <= 254:
+                raise ValueError(f"keypads.{key}: address {address} is not 1-254")
+        if len(set(v.values())) < len(v):
+            raise ValueError("keypads: two windows have the same keypad address; give each its own")
+        return v
 
     @field_validator("screens")
     @classmethod
@@ -251,6 +265,9 @@ class HallConfig(_Strict):
             for key in d.screens:
                 if key != "hall" and int(key) not in numbers:
                     raise ValueError(f"device {d.name} has a screen for window {key}, which this hall does not have")
+            for key in d.keypads:
+                if int(key) not in numbers:
+                    raise ValueError(f"device {d.name} has a keypad for window {key}, which this hall does not have")
         groups = {g.code for g in self.groups}
         for m in self.matters:
             if m.group not in groups:

@@ -30,6 +30,8 @@ BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
 CARD_WAIT_S = 0.3        # a card reader is asked for a card this long at a time, between health checks
 # What a card reader's watcher is told: (device config, the card or None, why a read failed or None)
 CardHandler = Callable[[DeviceConfig, Any, str | None], Awaitable[None]]
+# What a caller keypad's watcher is told: (device config, the key press)
+KeyHandler = Callable[[DeviceConfig, Any], Awaitable[None]]
 
 
 @dataclass
@@ -58,13 +60,16 @@ def hall_url(url: str, sim_dir: Path, kind: str) -> str:
 class DeviceSupervisor:
     def __init__(self, devices: tuple[DeviceConfig, ...], write: Callable, now: Callable,
                  create: Callable[[DeviceConfig], Device] | None = None, sim_dir: Path = Path("var/sim"),
-                 on_card: CardHandler | None = None):
+                 on_card: CardHandler | None = None, on_key: KeyHandler | None = None):
         self._write = write          # Hall.store.write: durable device.health events
         self._now = now
         self._on_card = on_card      # card readers (devices with read_card) are watched when set
         readers = sum(d.kind == "idcard" for d in devices)
         # card readers wait for cards in their own threads, never holding up the shared default pool
         self._card_pool = ThreadPoolExecutor(readers, thread_name_prefix="card-reader") if readers else None
+        self._on_key = on_key        # caller keypads (devices with read_key) are watched when set
+        keypads = sum(d.kind == "caller" for d in devices)
+        self._key_pool = ThreadPoolExecutor(keypads, thread_name_prefix="keypad") if keypads else None
         self._create = create or (lambda cfg: _driver(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
         self._tasks: list[asyncio.Task] = []
@@ -82,8 +87,9 @@ class DeviceSupervisor:
         # closed side by side: simulators take a moment each to stop their threads
         await asyncio.gather(*(asyncio.to_thread(s.device.close) for s in self.devices.values()
                                if s.device is not None), return_exceptions=True)
-        if self._card_pool is not None:
-            self._card_pool.shutdown(wait=False, cancel_futures=True)
+        for pool in (self._card_pool, self._key_pool):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def snapshot(self) -> list[dict]:
         return [s.as_dict() for s in self.devices.values()]
@@ -124,34 +130,46 @@ class DeviceSupervisor:
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
 
     async def _between_checks(self, s: Supervised) -> None:
-        """Wait for the next health check; a card reader meanwhile waits for cards and hands them on."""
+        """Wait for the next health check; a card reader (keypad) meanwhile waits for cards (key presses) and
+        hands them on."""
         dev = s.device
-        if self._on_card is None or self._card_pool is None or not hasattr(dev, "read_card"):
+        watch = self._watcher(dev)
+        if watch is None:
             await asyncio.sleep(s.cfg.poll_s)
             return
+        pool, read, handle = watch
         from drivers.idcard.base import CardReadError
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + s.cfg.poll_s
         while loop.time() < deadline:
-            card, problem = None, None
+            found, problem = None, None
             async with s.lock:
                 if not dev.is_open:
                     return
                 try:
-                    card = await loop.run_in_executor(self._card_pool, dev.read_card, CARD_WAIT_S)
+                    found = await loop.run_in_executor(pool, read, CARD_WAIT_S)
                 except CardReadError as exc:      # a card was there but could not be read: tell the kiosk
                     problem = str(exc) or type(exc).__name__
                 except Exception as exc:          # the reader itself: the health check that follows says
-                    log.debug("card reader %s: %s", s.cfg.name, exc)
+                    log.debug("reading from %s: %s", s.cfg.name, exc)
                     return
-            if card is not None or problem is not None:
+            if found is not None or problem is not None:
                 try:
-                    await self._on_card(s.cfg, card, problem)
+                    await handle(s.cfg, found, problem)
                 except Exception:
-                    log.exception("handling a card read at %s failed", s.cfg.name)
+                    log.exception("handling a read at %s failed", s.cfg.name)
             else:
                 await asyncio.sleep(0.05)         # let use() and the API in between two waits
+
+    def _watcher(self, dev: Device) -> tuple[ThreadPoolExecutor, Callable, CardHandler] | None:
+        """(thread pool, blocking read, handler) for a device whose reads become hall actions, else None."""
+        if self._on_card is not None and self._card_pool is not None and hasattr(dev, "read_card"):
+            return self._card_pool, dev.read_card, self._on_card
+        if self._on_key is not None and self._key_pool is not None and hasattr(dev, "read_key"):
+            on_key = self._on_key
+            return self._key_pool, dev.read_key, lambda cfg, press, _problem: on_key(cfg, press)
+        return None
 
     async def _check(self, s: Supervised) -> DeviceHealth:
         dev = s.device

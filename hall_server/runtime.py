@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import card_reads, identity
+from . import card_reads, identity, keypads
 from .announcer import Announcer
 from .auth import Auth
 from .clock import Clock
@@ -46,7 +46,8 @@ class Hall:
         self.identity_key = identity.load_key(self.data_dir)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim",
-                                        on_card=lambda dev, card, problem: card_reads.on_card(self, dev, card, problem))
+                                        on_card=lambda dev, card, problem: card_reads.on_card(self, dev, card, problem),
+                                        on_key=lambda dev, press: keypads.on_key(self, dev, press))
         self.announcer = Announcer(self)
         self.screens = ScreenFanOut(self)
         self.store.write_sync(self._sync_windows)

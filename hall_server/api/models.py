@@ -51,6 +51,9 @@ class SimulatedFaults(Body):
     fault: str | None = Field(default=None, max_length=40, description="idcard: a reader fault, e.g. checksum, "
                               "removed, garbled, selftest, timeout, no-card (sim://idcard); mute, wrong-app "
                               "(sim://sscard); none clears it")
+    press: str | None = Field(default=None, max_length=20, description="caller: press this key (call, recall, "
+                              "pause, transfer, skip, evaluate) on the keypad at `address`")
+    address: int | None = Field(default=None, ge=0, le=255, description="caller: the pressing keypad's bus address")
 
 
 class UserRequest(Body):
