@@ -15,7 +15,19 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .api import accounts, announcements, devices, events, hall, health, identity, screen, tickets, windows
+from .api import (
+    accounts,
+    announcements,
+    devices,
+    events,
+    hall,
+    health,
+    identity,
+    screen,
+    terminal,
+    tickets,
+    windows,
+)
 from .errors import HallError, ticket_not_found
 from .runtime import Hall
 from .store import StoreUnavailable
@@ -39,7 +51,8 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app = FastAPI(title="onewindow hall server", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
-    for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen):
+    for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
+                   terminal):
         app.include_router(module.router)
     templates = _Templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
