@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .api import (
     accounts,
     announcements,
+    dashboard,
     devices,
     events,
     hall,
@@ -52,7 +53,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
-                   terminal):
+                   dashboard, terminal):
         app.include_router(module.router)
     templates = _Templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
