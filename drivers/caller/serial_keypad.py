@@ -16,8 +16,9 @@ from typing import Any
 import serial
 
 from ..base import DeviceError
-from ..display.led_serial import BAUDRATES, LINK_ERRORS, close_port, parse_serial_url, reason
+from ..display.led_serial import BAUDRATES
 from ..health import DeviceHealth, DeviceState
+from ..serial_port import LINK_ERRORS, close_port, parse_serial_url, reason
 from ..url import DeviceURL, choice, positive
 from .base import Keypad, KeyPress
 from .frames import FrameError, FrameReader, encode_ack, encode_text
@@ -31,7 +32,7 @@ POLL_S = 0.05            # pyserial's read timeout: how often the wait's deadlin
 
 def from_url(raw: str) -> SerialKeypad:
     """The registry factory for caller+serial:// (nothing is opened)."""
-    return SerialKeypad(parse_serial_url(raw, "caller+serial", OPTIONS, DEFAULTS))
+    return SerialKeypad(parse_serial_url(raw, "caller+serial", OPTIONS, DEFAULTS, "/dev/ttyUSB3"))
 
 
 class SerialKeypad(Keypad):

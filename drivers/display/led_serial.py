@@ -11,34 +11,22 @@ In `port=`, everything up to the next `&` is pyserial's; write a `&` inside it a
 """
 from __future__ import annotations
 
-import contextlib
-import importlib
-import importlib.util
 import logging
-import pkgutil
-import re
-import sys
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import serial
 
 from ..health import DeviceHealth, DeviceState
-from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
+from ..serial_port import BITS_PER_BYTE, LINK_ERRORS, close_port, parse_serial_url, reason
+from ..url import DeviceURL, choice, positive
 from .base import Display, DisplayError
 from .frames import ENCODINGS, board_text, encode_text_frame
 
 logger = logging.getLogger(__name__)
 
 BAUDRATES = ("1200", "2400", "4800", "9600", "19200", "38400", "57600", "115200")
-try:        # serial.SerialException (and its write timeout) is an OSError; POSIX ports also raise termios.error
-    import termios
-    LINK_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, termios.error)
-except ImportError:     # Windows: no termios, pyserial raises SerialException only
-    LINK_ERRORS = (OSError, ValueError)
-BITS_PER_BYTE = 10                       # 8N1: start bit, 8 data bits, stop bit
 
 
 def gap_ms(text: str) -> int:
@@ -72,40 +60,6 @@ OPTIONS = {**SERIAL_OPTIONS, "encoding": choice(*ENCODINGS), "gap_ms": gap_ms, "
 DEFAULTS = {"baudrate": 9600, "timeout": 1.0, "encoding": "gb2312", "gap_ms": 300, "width": 16, "widths": {}}
 
 
-def _check_pyserial_url(raw: str, port: str) -> None:
-    if "://" not in port:
-        return
-    protocol = port.split("://", 1)[0].lower()
-    known = re.fullmatch(r"[a-z0-9_]+", protocol) and any(
-        importlib.util.find_spec(f"{package}.protocol_{protocol}") for package in serial.protocol_handler_packages)
-    if not known:
-        handlers = importlib.import_module("serial.urlhandler")
-        have = sorted(m.name.removeprefix("protocol_") + "://" for m in pkgutil.iter_modules(handlers.__path__)
-                      if m.name.startswith("protocol_"))
-        raise DeviceURLError(f"{raw}: pyserial has no {protocol}:// ports (it has {', '.join(have)})")
-
-
-def parse_serial_url(raw: str, scheme: str, options: dict, defaults: dict) -> DeviceURL:
-    """The DeviceURL of a display bus, its port in `options["port"]` and `path`; errors name the part at fault."""
-    url = parse_url(raw, options, defaults)
-    port = url.options.get("port", "")
-    if url.scheme != scheme:
-        raise DeviceURLError(f"{raw}: not a {scheme}:// URL; write {scheme}:///dev/ttyUSB1")
-    if url.host:
-        raise DeviceURLError(f"{raw}: {url.host!r} reads as a host name; a device path takes three slashes "
-                             f"({scheme}:///dev/ttyUSB1) and any other port goes in port= "
-                             f"({scheme}://?port=socket://HOST:PORT)")
-    if url.path and not url.path.startswith("/"):
-        raise DeviceURLError(f"{raw}: put a pyserial URL in port=, e.g. {scheme}://?port={url.path}")
-    if url.path and port:
-        raise DeviceURLError(f"{raw}: the port is given twice (path {url.path!r} and port={port!r}); keep one")
-    port = port or url.path
-    if not port:
-        raise DeviceURLError(f"{raw}: no serial port; write {scheme}:///dev/ttyUSB1 or {scheme}://?port=…")
-    _check_pyserial_url(raw, port)
-    return replace(url, path=port, options={**url.options, "port": port})
-
-
 def open_port(port: str, baudrate: int, timeout: float, what: str) -> Any:
     """A pyserial port, or DisplayError saying what to check."""
     try:
@@ -115,22 +69,9 @@ def open_port(port: str, baudrate: int, timeout: float, what: str) -> Any:
                            "is plugged in and the port is the right one") from exc
 
 
-def close_port(port: Any) -> None:
-    with contextlib.suppress(*LINK_ERRORS):
-        port.close()
-    output = getattr(getattr(port, "formatter", None), "output", None)    # pyserial 3.5's spy:// leaves its
-    if output is not None and output not in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):  # file open
-        with contextlib.suppress(OSError):
-            output.close()
-
-
-def reason(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
 def from_url(raw: str) -> LedBus:
     """The registry factory for led+serial:// (nothing is opened)."""
-    return LedBus(parse_serial_url(raw, "led+serial", OPTIONS, DEFAULTS))
+    return LedBus(parse_serial_url(raw, "led+serial", OPTIONS, DEFAULTS, "/dev/ttyUSB1"))
 
 
 class LedBus(Display):

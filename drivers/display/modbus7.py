@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..health import DeviceHealth, DeviceState
+from ..serial_port import BITS_PER_BYTE, LINK_ERRORS, close_port, parse_serial_url, reason
 from ..url import DeviceURL
 from .base import Display, DisplayError
 from .frames import (
@@ -33,7 +34,7 @@ from .frames import (
     write_register,
     write_registers,
 )
-from .led_serial import BITS_PER_BYTE, LINK_ERRORS, SERIAL_OPTIONS, close_port, open_port, parse_serial_url, reason
+from .led_serial import SERIAL_OPTIONS, open_port
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ DEFAULTS = {"baudrate": 9600, "timeout": 0.5, "digits": 4, "retries": 1}
 
 def from_url(raw: str) -> Modbus7Bus:
     """The registry factory for modbus7+serial:// (nothing is opened)."""
-    return Modbus7Bus(parse_serial_url(raw, "modbus7+serial", OPTIONS, DEFAULTS))
+    return Modbus7Bus(parse_serial_url(raw, "modbus7+serial", OPTIONS, DEFAULTS, "/dev/ttyUSB2"))
 
 
 @dataclass(frozen=True)

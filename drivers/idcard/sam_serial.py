@@ -13,24 +13,18 @@ A spy:// dump holds every byte on the wire, card data included: diagnose with it
 """
 from __future__ import annotations
 
-import contextlib
-import importlib
-import importlib.util
 import logging
-import pkgutil
-import re
 import struct
-import sys
 import threading
 import time
-from dataclasses import replace
 from typing import Any
 
 import serial
 
 from ..base import DeviceError
 from ..health import DeviceHealth, DeviceState
-from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
+from ..serial_port import LINK_ERRORS, close_port, parse_serial_url, reason
+from ..url import DeviceURL, choice, positive
 from .base import CardProtocolError, CardReadError, CitizenCard, IdCardReader
 from .sam_frames import (
     FIND,
@@ -56,7 +50,6 @@ BAUDRATES = ("115200", "57600", "38400", "19200", "9600")
 POLL_S = 0.05            # pyserial's read timeout: how often the answer deadline is looked at
 FIND_INTERVAL_S = 0.1    # between two "is a card there?" questions while waiting for a card
 MOVED_AWAY = "the card was moved away during reading: place it on the reader again and hold it still"
-LINK_ERRORS = (OSError, ValueError)      # serial.SerialException is an OSError
 
 
 def retry_count(text: str) -> int:
@@ -71,48 +64,14 @@ OPTIONS = {"baudrate": lambda text: int(choice(*BAUDRATES)(text)), "timeout": po
 DEFAULTS = {"baudrate": 115200, "timeout": 1.0, "retries": 2}
 
 
-def _check_pyserial_url(raw: str, port: str) -> None:
-    if "://" not in port:
-        return
-    protocol = port.split("://", 1)[0].lower()
-    known = re.fullmatch(r"[a-z0-9_]+", protocol) and any(
-        importlib.util.find_spec(f"{package}.protocol_{protocol}") for package in serial.protocol_handler_packages)
-    if not known:
-        handlers = importlib.import_module("serial.urlhandler")
-        have = sorted(m.name.removeprefix("protocol_") + "://" for m in pkgutil.iter_modules(handlers.__path__)
-                      if m.name.startswith("protocol_"))
-        raise DeviceURLError(f"{raw}: pyserial has no {protocol}:// ports (it has {', '.join(have)})")
-
-
 def parse_sam_url(raw: str) -> DeviceURL:
-    """The DeviceURL of a sam+serial reader, the port in `options["port"]` (and `address`); errors name the part
-    at fault."""
-    url = parse_url(raw, OPTIONS, DEFAULTS)
-    port = url.options.get("port", "")
-    if url.scheme != "sam+serial":
-        raise DeviceURLError(f"{raw}: not a SAM reader URL; write sam+serial:///dev/ttyUSB0")
-    if url.host:
-        raise DeviceURLError(f"{raw}: {url.host!r} reads as a host name; a device path takes three slashes "
-                             "(sam+serial:///dev/ttyUSB0) and any other port goes in port= "
-                             "(sam+serial://?port=socket://HOST:PORT)")
-    if url.path and not url.path.startswith("/"):
-        raise DeviceURLError(f"{raw}: put a pyserial URL in port=, e.g. sam+serial://?port={url.path}")
-    if url.path and port:
-        raise DeviceURLError(f"{raw}: the port is given twice (path {url.path!r} and port={port!r}); keep one")
-    port = port or url.path
-    if not port:
-        raise DeviceURLError(f"{raw}: no serial port; write sam+serial:///dev/ttyUSB0 or sam+serial://?port=…")
-    _check_pyserial_url(raw, port)
-    return replace(url, path=port, options={**url.options, "port": port})    # `address` names the port
+    """The DeviceURL of a sam+serial reader, the port in `options["port"]` (and `address`)."""
+    return parse_serial_url(raw, "sam+serial", OPTIONS, DEFAULTS)
 
 
 def from_url(raw: str) -> SamReader:
     """The registry factory for sam+serial:// (nothing is opened)."""
     return SamReader(parse_sam_url(raw))
-
-
-def _reason(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class NoAnswerError(DeviceError):
@@ -154,7 +113,7 @@ class SamReader(IdCardReader):
                 self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=POLL_S,
                                                      write_timeout=self.timeout)
             except LINK_ERRORS as exc:
-                raise DeviceError(f"cannot open the ID-card reader's port {self.port} ({_reason(exc)}): check that "
+                raise DeviceError(f"cannot open the ID-card reader's port {self.port} ({reason(exc)}): check that "
                                   "the reader is plugged in and the port is the right one") from exc
             self._presented = False
             try:
@@ -180,15 +139,8 @@ class SamReader(IdCardReader):
 
     def _drop(self) -> None:
         port, self._serial = self._serial, None
-        if port is None:
-            return
-        with contextlib.suppress(*LINK_ERRORS):
-            port.close()
-        # pyserial 3.5's spy:// opens its ?file= and never closes it
-        output = getattr(getattr(port, "formatter", None), "output", None)
-        if output is not None and output not in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-            with contextlib.suppress(OSError):
-                output.close()
+        if port is not None:
+            close_port(port)
 
     # -- one command, one answer -----------------------------------------------------------------
     def _exchange(self, command: Command, data: bytes = b"") -> Response:
@@ -208,7 +160,7 @@ class SamReader(IdCardReader):
             except SamProtocolError as exc:
                 error = exc
             except LINK_ERRORS as exc:
-                raise DeviceError(f"lost the connection to the ID-card reader on {self.port} ({_reason(exc)}): "
+                raise DeviceError(f"lost the connection to the ID-card reader on {self.port} ({reason(exc)}): "
                                   "check its cable and power") from exc
             else:
                 self.last_sw3 = response.sw3
