@@ -28,7 +28,6 @@ async def on_card(hall: Hall, device: DeviceConfig, card: Any, problem: str | No
         except identity.InvalidCard as exc:
             problem = exc.en
         else:
-            del card
             swipe = await hall.write(swipes.record_swipe, hall.engine, ref=ref, kiosk=kiosk, device=device.name,
                                      actor=None)
             log.info("card read at %s (%s): swipe %s, priority %s", kiosk, device.name, swipe["id"],

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from . import identity
 from .config import HallConfig
 from .engine import Engine, _ts
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, matter_not_found
 from .events import append_event
 from .identity import CitizenRef
 from .store import Change
@@ -42,10 +42,11 @@ def record_swipe(conn: sqlite3.Connection, engine: Engine, *, ref: CitizenRef, k
 
 
 def swipe_view(conn: sqlite3.Connection, cfg: HallConfig, swipe_id: str, now: datetime, day: str) -> dict | None:
-    row = conn.execute("SELECT * FROM swipes WHERE id=?", (swipe_id,)).fetchone()
+    cur = conn.execute("SELECT * FROM swipes WHERE id=?", (swipe_id,))
+    row = cur.fetchone()
     if row is None:
         return None
-    s = dict(zip([d[0] for d in conn.execute("SELECT * FROM swipes LIMIT 0").description], row, strict=True))
+    s = dict(zip([d[0] for d in cur.description], row, strict=True))
     ref = CitizenRef(hash=s["citizen_hash"], id_masked=s["id_masked"], name_masked=s["name_masked"],
                      gender=s["gender"], age=s["age"], card_kind=s["card_kind"], card_expired=bool(s["card_expired"]),
                      valid_to=s["card_valid_to"])
@@ -83,7 +84,6 @@ def issue_for_swipe(conn: sqlite3.Connection, engine: Engine, *, swipe_id: str, 
         raise Conflict("swipe_expired", "刷卡已超时，请重新刷卡", "the swipe has expired: swipe the card again",
                        swipe=swipe_id)
     if cfg.matter(matter) is None:
-        from .errors import matter_not_found
         raise matter_not_found(matter)
     ref = CitizenRef(hash=s[2], id_masked=s[3], name_masked=s[4], gender=s[5], age=s[6], card_kind=s[7],
                      card_expired=bool(s[8]), valid_to=None)
@@ -152,7 +152,6 @@ def book(conn: sqlite3.Connection, engine: Engine, *, ref: CitizenRef, matter: s
     events: list[dict] = []
     now, today = engine.begin(conn, events)
     if engine.cfg.matter(matter) is None:
-        from .errors import matter_not_found
         raise matter_not_found(matter)
     if day < today:
         raise Conflict("appointment_in_past", f"{day} 已过，不能预约", f"{day} is in the past; book today or later")

@@ -26,7 +26,6 @@ async def swipe(body: SwipeRequest, hall: Hall = Depends(get_hall),
     card = CitizenCard(kind=c.kind, name=c.name, id_number=c.id_number.get_secret_value(), valid_to=c.valid_to,
                        long_term=c.long_term)
     ref = identity.citizen_ref(card, hall.identity_key, hall.views.local_date(hall.clock.now()))
-    del card, c
     return await hall.write(swipes.record_swipe, hall.engine, ref=ref, kiosk=body.kiosk, device=None,
                             actor=who.username)
 
@@ -48,7 +47,6 @@ async def book(body: AppointmentRequest, hall: Hall = Depends(get_hall),
                who: Principal = Depends(require("supervisor"))) -> dict:
     card = CitizenCard(kind="resident-id", name=body.citizen.name, id_number=body.citizen.id_number.get_secret_value())
     ref = identity.citizen_ref(card, hall.identity_key, hall.views.local_date(hall.clock.now()))
-    del card
     return await hall.write(swipes.book, hall.engine, ref=ref, matter=body.matter, day=body.day.isoformat(),
                             slot_start=body.slot_start, slot_end=body.slot_end, channel=body.channel, note=body.note,
                             actor=who.username)
