@@ -34,6 +34,11 @@ class Unauthorized(HallError):
     status = 401
 
 
+class Unprocessable(HallError):
+    """Well-formed, but not something this can act on (a bad ID number, a simulation a device cannot do)."""
+    status = 422
+
+
 def matter_not_found(code: str) -> NotFound:
     return NotFound("matter_not_found", f"没有事项 {code}，请在 /api/v1/hall 中查看可办事项",
                     f"no matter {code!r}; see /api/v1/hall for the matters this hall offers", matter=code)

@@ -21,15 +21,15 @@ from drivers.idcard import gb11643
 from drivers.idcard.base import CitizenCard, mask_name
 
 from .config import HallConfig, IdentityPolicy
-from .errors import HallError
+from .errors import Unprocessable
 
 log = logging.getLogger(__name__)
 KEY_ENV = "ONEWINDOW_IDENTITY_KEY"
 KEY_FILE = "identity.key"
 
 
-class InvalidCard(HallError):
-    status = 422
+class InvalidCard(Unprocessable):
+    """A card (or a typed number) whose ID number is not valid; the message never repeats it."""
 
 
 @dataclass(frozen=True)

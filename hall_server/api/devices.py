@@ -6,16 +6,13 @@ import asyncio
 from fastapi import APIRouter, Depends
 
 from ..auth import Principal
-from ..errors import Conflict, HallError, NotFound
+from ..errors import Conflict, NotFound, Unprocessable
 from ..runtime import Hall
 from .deps import get_hall, require
 from .models import SimulatedFaults
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
 
-
-class Unprocessable(HallError):
-    status = 422
 technician = require("technician", "supervisor")
 
 
