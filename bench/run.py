@@ -218,7 +218,8 @@ def report(res: dict, cmd: str) -> str:
         "## How the load was generated",
         "",
         "- One server process as in production: `python -m hall_server serve --config config/district-centre.toml "
-        "--port P --data-dir var/bench/<scenario>` (uvicorn, one worker), spawned by the bench; accounts "
+        "--port P --data-dir var/bench/<scenario>` (uvicorn, one worker; the config without its opening hours, "
+        "so kiosks issue tickets whatever the hour), spawned by the bench; accounts "
         "(4 kiosks, one clerk per window) created through the API.",
         "- The load generator is one asyncio process on the same two cores, with a minimal keep-alive HTTP/1.1 "
         "client on raw sockets (`bench/lib.py`, far cheaper per request than httpx) — one connection per window "

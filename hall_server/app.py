@@ -24,6 +24,7 @@ from .api import (
     hall,
     health,
     identity,
+    kiosks,
     screen,
     terminal,
     tickets,
@@ -53,7 +54,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
-                   dashboard, terminal):
+                   dashboard, terminal, kiosks):
         app.include_router(module.router)
     templates = _Templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -54,3 +54,41 @@ def is_open(at: datetime, tz: str, opening: dict[str, str]) -> bool:
         return False
     start, end = span.split("-")
     return start <= at.astimezone(ZoneInfo(tz)).strftime("%H:%M") < end
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def tickets_open(at: datetime, tz: str, opening: dict[str, str], early_min: int) -> bool:
+    """Whether a kiosk may issue tickets at `at`: from `early_min` minutes before today's opening until closing.
+    A hall with no opening hours configured is always open."""
+    if not opening:
+        return True
+    span = opening_span(at, tz, opening)
+    if span is None:
+        return False
+    start, end = (_minutes(s) for s in span.split("-"))
+    local = at.astimezone(ZoneInfo(tz))
+    now_min = local.hour * 60 + local.minute
+    return start - early_min <= now_min < end
+
+
+def next_opening(at: datetime, tz: str, opening: dict[str, str]) -> datetime | None:
+    """When the hall next opens after `at` (today's opening if it is still to come), in the hall's zone,
+    looking up to 7 days ahead; None when no opening hours are configured or none fall in that week."""
+    if not opening:
+        return None
+    zone = ZoneInfo(tz)
+    local = at.astimezone(zone)
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        span = opening.get(WEEKDAYS[day.weekday()])
+        if span is None:
+            continue
+        h, m = span.split("-")[0].split(":")
+        start = datetime(day.year, day.month, day.day, int(h), int(m), tzinfo=zone)
+        if start > local:
+            return start
+    return None

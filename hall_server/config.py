@@ -40,6 +40,9 @@ class Hall(_Strict):
     opening: dict[str, str] = Field(
         default_factory=dict, description='weekday → "HH:MM-HH:MM", e.g. mon = "08:30-17:30"'
     )
+    tickets_before_opening_min: int = Field(
+        default=30, ge=0, le=240, description="kiosks issue tickets from this many minutes before opening "
+        "until closing; staff may issue at any time")
     address: str = ""
     phone: str = ""
     public_url: str = Field(default="", description="how citizens' phones reach this server, for receipt QR "
@@ -369,6 +372,13 @@ def parse_config(data: dict, source: str = "<config>") -> HallConfig:
                 msg = err["msg"].removeprefix("Value error, ")
                 lines.append(f"{source}: {where or 'top level'}: {msg}")
         raise ConfigError("\n".join(lines)) from None
+
+
+def without_opening_hours(text: str) -> str:
+    """A hall config's TOML text without its `[hall.opening]` table: a hall that is always open (tests and
+    benchmarks that run at any hour of the day)."""
+    text = re.sub(r"(?m)^opening\s*=\s*\{.*\}[ \t]*(#.*)?\n?", "", text)          # an inline table in [hall]
+    return re.sub(r"(?ms)^\[hall\.opening\][ \t]*(#[^\n]*)?\n.*?(?=^[ \t]*$|^\[|\Z)", "", text)
 
 
 def load_config(path: str | Path) -> HallConfig:

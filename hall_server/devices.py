@@ -24,9 +24,11 @@ from drivers.url import DeviceURLError
 
 from .config import DeviceConfig
 from .events import event_change
+from .remote_devices import RemoteDevices
 
 log = logging.getLogger(__name__)
 BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
+REMOTE_CHECK_S = 5.0     # how often the devices kiosk programs report are checked for silence
 CARD_WAIT_S = 0.3        # a card reader is asked for a card this long at a time, between health checks
 # What a card reader's watcher is told: (device config, the card or None, why a read failed or None)
 CardHandler = Callable[[DeviceConfig, Any, str | None], Awaitable[None]]
@@ -72,11 +74,21 @@ class DeviceSupervisor:
         self._key_pool = ThreadPoolExecutor(keypads, thread_name_prefix="keypad") if keypads else None
         self._create = create or (lambda cfg: _driver(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
+        self._remote = RemoteDevices(self._log_change, now, own=self.devices)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(s), name=f"device:{name}")
                        for name, s in self.devices.items()]
+
+    async def _watch_remote(self) -> None:
+        """Notice kiosks that stopped reporting even when nobody reads /health."""
+        while True:
+            await asyncio.sleep(REMOTE_CHECK_S)
+            try:
+                await self._remote.check()
+            except Exception:
+                log.exception("checking the kiosks' reports failed")
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -92,7 +104,8 @@ class DeviceSupervisor:
                 pool.shutdown(wait=False, cancel_futures=True)
 
     def snapshot(self) -> list[dict]:
-        return [s.as_dict() for s in self.devices.values()]
+        """Every configured device, then the devices kiosk programs report (stale ones shown offline)."""
+        return [*(s.as_dict() for s in self.devices.values()), *self._remote.snapshot()]
 
     @contextlib.asynccontextmanager
     async def use(self, name: str) -> AsyncIterator[Device]:
@@ -190,20 +203,43 @@ class DeviceSupervisor:
         if not first and health.state == before.state:
             s.health = health                       # same state, maybe a fresher detail
             return
-        if health.working:
-            log.info("device %s (%s) is %s%s", s.cfg.name, s.cfg.kind, health.state.value,
-                     f": {health.detail}" if health.detail else "")
-        else:
-            log.warning("device %s (%s) is %s: %s", s.cfg.name, s.cfg.kind, health.state.value, health.detail)
-        data = {"device": s.cfg.name, "kind": s.cfg.kind, "kiosk": s.cfg.kiosk, "window": s.cfg.window,
-                "state": health.state.value, "previous": None if first else before.state.value,
-                "detail": health.detail}
-        try:
-            await self._write(event_change("device.health", self._now(), data, window=s.cfg.window))
-        except Exception:  # the state is still reported by /health; the event log is best effort here
-            log.exception("could not record device.health for %s", s.cfg.name)
+        await self._log_change(s.cfg.name, s.cfg.kind, s.cfg.kiosk, s.cfg.window,
+                               None if first else before.state, health)
         # shown only once its event is in the log, so what /health says is never ahead of the log
         s.health, s.since = health, self._now().isoformat(timespec="seconds")
+
+    async def _log_change(self, name: str, kind: str, kiosk: str | None, window: int | None,
+                          previous: DeviceState | None, health: DeviceHealth, **extra: Any) -> None:
+        """Log a device's change of state once and append its `device.health` event (best effort)."""
+        if health.working:
+            log.info("device %s (%s) is %s%s", name, kind, health.state.value,
+                     f": {health.detail}" if health.detail else "")
+        else:
+            log.warning("device %s (%s) is %s: %s", name, kind, health.state.value, health.detail)
+        data = {"device": name, "kind": kind, "kiosk": kiosk, "window": window, "state": health.state.value,
+                "previous": previous.value if previous else None, "detail": health.detail, **extra}
+        try:
+            await self._write(event_change("device.health", self._now(), data, window=window))
+        except Exception:  # the state is still reported by /health; the event log is best effort here
+            log.exception("could not record device.health for %s", name)
+
+    # -- devices a kiosk program owns and reports on ------------------------------------------------
+    async def report(self, kiosk: str, devices: list[dict], interval_s: float) -> list[dict]:
+        """A kiosk program's report of its own devices (name, kind, url, state, detail); the kiosk's
+        devices it no longer reports are dropped. Returns them as snapshot() shows them."""
+        await self._remote.report(kiosk, devices, interval_s)
+        if not any(t.get_name() == "device:remote" and not t.done() for t in self._tasks):
+            # started at the first report: a hall whose kiosks report nothing runs no task for them
+            self._tasks.append(asyncio.create_task(self._watch_remote(), name="device:remote"))
+        return [d for d in self._remote.snapshot() if d["kiosk"] == kiosk]
+
+    def reported_by(self, name: str) -> str | None:
+        """The kiosk that reports a device of this name (while it keeps reporting), if any."""
+        return self._remote.owner(name)
+
+    async def check_remote(self) -> None:
+        """Mark the devices of kiosks that stopped reporting offline (one device.health event each)."""
+        await self._remote.check()
 
 
 def _driver(kind: str):

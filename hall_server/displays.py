@@ -13,6 +13,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from .devices import DeviceUnavailable
 from .follow import follow
 
 if TYPE_CHECKING:
@@ -136,5 +137,7 @@ class ScreenFanOut:
         try:
             async with self.hall.devices.use(name) as display:
                 await asyncio.to_thread(display.show, address, text)
+        except DeviceUnavailable as exc:   # not open (yet): every screen is set again when it comes back
+            log.debug("screen %s@%s not updated (%r): %s", name, address, text, exc)
         except Exception as exc:   # the device's health says more; a screen never holds up a call
             log.info("screen %s@%s not updated (%r): %s", name, address, text, exc)

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from zoneinfo import ZoneInfo
 
-from .events import event_change
+from .alerts import raise_alert
 from .runtime import Hall
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,3 @@ async def print_ticket(hall: Hall, ticket: dict, kiosk: str | None, base_url: st
                               "valid: note it down, or ask at the service desk for a copy."}
     return {"ok": True, "device": name, "status_url": status_url}
 
-
-async def raise_alert(hall: Hall, kind: str, device: str, detail: str, ticket_id: int | None = None) -> None:
-    data = {"kind": kind, "device": device, "detail": detail}
-    await hall.store.write(event_change("alert.raised", hall.clock.now(), data, ticket_id=ticket_id))

@@ -26,7 +26,7 @@ from .events import EventBus, last_seq
 from .store import Change, Store
 
 log = logging.getLogger(__name__)
-DEV_USERS = [("supervisor", "supervisor"), ("technician", "technician"), ("kiosk1", "kiosk"),
+DEV_USERS = [("supervisor", "supervisor"), ("technician", "technician"), ("kiosk1", "kiosk"), ("kiosk2", "kiosk"),
              *[(f"clerk{n}", "clerk") for n in range(1, 6)]]
 
 

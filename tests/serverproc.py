@@ -1,6 +1,6 @@
 """Run the real hall server (`python -m hall_server serve`) as a subprocess for end-to-end tests.
 
-    with ServerProcess(tmp_path / "data") as srv:
+    with ServerProcess(tmp_path / "data") as srv:       # the district hall, without opening hours
         httpx.get(srv.url + "/api/v1/health")
         srv.kill()            # SIGKILL: no shutdown handlers run
         srv.start()           # same data dir, a new free port
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from hall_server.config import without_opening_hours
+
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = ROOT / "config" / "district-centre.toml"
 ADMIN_PASSWORD = "admin-test-password"
@@ -32,13 +34,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def always_open_config(directory: str | Path, source: Path = DISTRICT) -> Path:
+    """`source` without its opening hours, written into `directory`: a hall that takes tickets at any hour."""
+    path = Path(directory) / f"{source.stem}-always-open.toml"
+    path.write_text(without_opening_hours(source.read_text(encoding="utf-8")), encoding="utf-8")
+    return path
+
+
 class ServerProcess:
-    def __init__(self, data_dir: str | Path, *, config: str | Path = DISTRICT,
+    def __init__(self, data_dir: str | Path, *, config: str | Path | None = None,
                  admin_password: str | None = ADMIN_PASSWORD, extra_args: tuple[str, ...] = (),
                  keep_port: bool = False):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.config = Path(config)
+        # by default the district hall, always open: kiosks may take tickets whatever the time of day
+        self.config = Path(config) if config is not None else always_open_config(self.data_dir)
         self.admin_password = admin_password
         self.extra_args = tuple(extra_args)
         self.keep_port = keep_port      # come back on the same port after a restart, as a real hall server does

@@ -104,6 +104,7 @@ class DashboardSnapshot(BaseModel):
 @router.get("/api/v1/dashboard", response_model=DashboardSnapshot,
             summary="Everything the supervisor's dashboard shows (staff and technicians)")
 async def get_dashboard(hall: Hall = Depends(get_hall), who: Principal = Depends(require(*WATCHERS))) -> dict:
+    await hall.devices.check_remote()       # a silent kiosk's devices are logged offline before the snapshot
     latest = hall.bus.latest_seq            # first: events after it are replayed, whatever the rows show
     cfg = hall.cfg
     now = hall.clock.now()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from ..clock import is_open, opening_span
+from ..clock import is_open, next_opening, opening_span, tickets_open
 from ..errors import window_not_found
 from ..runtime import Hall
 from .deps import get_hall
@@ -22,6 +22,10 @@ async def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
         "phone": cfg.hall.phone, "service_day": hall.engine.today(now),
         "open_now": is_open(now, cfg.hall.timezone, cfg.hall.opening),
         "opening_today": opening_span(now, cfg.hall.timezone, cfg.hall.opening),
+        "tickets_open": tickets_open(now, cfg.hall.timezone, cfg.hall.opening, cfg.hall.tickets_before_opening_min),
+        "next_opening": nxt.isoformat() if (nxt := next_opening(now, cfg.hall.timezone, cfg.hall.opening)) else None,
+        "tickets_before_opening_min": cfg.hall.tickets_before_opening_min,
+        "receipt": {"header": list(cfg.receipt.header), "footer": list(cfg.receipt.footer)},
         "groups": [g.model_dump() for g in cfg.groups],
         "matters": [m.model_dump() for m in cfg.matters],
         "windows": [{"number": w.number, "name": w.name, "zone": w.zone, "staffing": w.staffing,

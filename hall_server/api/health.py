@@ -24,6 +24,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
     except sqlite3.Error as exc:  # reported, not raised: health must answer when the store cannot
         db_ok, db_detail = False, str(exc)
     st = os.statvfs(hall.store.path.parent)
+    await hall.devices.check_remote()       # a silent kiosk's devices: their event first, then the answer
     devices = hall.devices.snapshot()
     working = all(d["state"] in ("ok", "degraded") for d in devices)
     return {
@@ -42,6 +43,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
 
 @router.get("/alerts", summary="What supervisors should look at: devices not working well, and today's alerts")
 async def alerts(hall: Hall = Depends(get_hall)) -> dict:
+    await hall.devices.check_remote()
     devices = [d for d in hall.devices.snapshot() if d["state"] != "ok"]
     day_start = hall.views.day_start(hall.clock.now())
     rows = hall.store.read.execute(
