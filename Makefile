@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 	@$(VPY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
+# the hall server (demo accounts printed) and one kiosk program with simulated devices beside it
 run: setup
-	$(VENV)/bin/onewindow serve --config $(CONFIG) --port $(PORT) --dev
+	$(VPY) scripts/dev-hall --config $(CONFIG) --port $(PORT)
 
 # the PC/SC tests read a virtual card through a real pcscd (with vsmartcard's vpcd reader driver)
 pcscd:
