@@ -144,12 +144,25 @@ def ticket_by_number(hall, number: str) -> dict:
 
 
 # -- the whole path -------------------------------------------------------------------------------
-def test_a_ticket_from_the_kiosk_is_printed_called_at_window_3_shown_and_on_the_dashboard(context, hall):
+@pytest.mark.parametrize("swipe", [False, True], ids=["no-swipe", "elder-swipe"])
+def test_a_ticket_from_the_kiosk_is_printed_called_at_window_3_shown_and_on_the_dashboard(context, hall, swipe):
     page = kiosk_page(context, hall)
     expect(page.get_by_test_id("hall-name")).to_contain_text("下陆区政务服务中心")
     before = len(receipts(hall.tmp, 0))
-    page.get_by_test_id(f"group-{GROUP}").click()
-    page.get_by_test_id(f"matter-{MATTER}").click()
+    if swipe:
+        expect(page.locator("body")).to_have_attribute("data-events", "open")     # card reads reach the page
+        assert hall.kiosk.post("/api/devices/idcard/simulate", json={"card": "elder"}).status_code == 204
+        expect(page.get_by_test_id("swipe-greeting")).to_contain_text("李女士，您好！")
+        if not page.get_by_test_id(f"group-{GROUP}").is_visible():     # elder mode: fewer tiles a page
+            page.get_by_test_id("open-search").click()
+            page.get_by_test_id("search-input").fill("最低生活")
+            page.get_by_test_id(f"matter-{MATTER}").click()
+        else:
+            page.get_by_test_id(f"group-{GROUP}").click()
+    else:
+        page.get_by_test_id(f"group-{GROUP}").click()
+    if not page.get_by_test_id("screen-matter").is_visible():
+        page.get_by_test_id(f"matter-{MATTER}").click()
     for item in MATERIALS:
         expect(page.get_by_test_id("materials")).to_contain_text(item)
     page.get_by_test_id("take-ticket").click()
@@ -160,6 +173,7 @@ def test_a_ticket_from_the_kiosk_is_printed_called_at_window_3_shown_and_on_the_
     expect(page.get_by_test_id("print-failed")).to_be_hidden()
     ticket = ticket_by_number(hall, number)
     assert ticket["channel"] == "kiosk" and ticket["status"] == "waiting"
+    assert ticket["priority"] == ("elderly" if swipe else "normal")
     pngs = receipts(hall.tmp, before + 1)
     assert len(pngs) == before + 1
     assert number in pngs[-1].with_suffix(".txt").read_text(encoding="utf-8")
@@ -205,7 +219,7 @@ def test_the_clock_is_the_halls_whatever_the_browsers_zone(context, hall):
 def test_a_swipe_greets_gives_priority_and_switches_to_elder_mode(context, hall):
     page = kiosk_page(context, hall)
     expect(page.get_by_test_id("elder-toggle")).to_have_attribute("aria-pressed", "false")
-    page.wait_for_timeout(300)          # the page's event stream is connected
+    expect(page.locator("body")).to_have_attribute("data-events", "open")     # card reads reach the page
     r = hall.kiosk.post("/api/devices/idcard/simulate", json={"card": "elder"})
     assert r.status_code == 204, r.text
     expect(page.get_by_test_id("swipe-greeting")).to_contain_text("李女士，您好！")
@@ -357,7 +371,7 @@ def test_screenshots(context, hall):
     page.screenshot(path=str(SHOTS / "kiosk-ticket-1920x1080.png"))
     page.get_by_test_id("done").click()
     expect(page.get_by_test_id("screen-home")).to_be_visible()
-    page.wait_for_timeout(300)
+    expect(page.locator("body")).to_have_attribute("data-events", "open")
     hall.kiosk.post("/api/devices/idcard/simulate", json={"card": "elder"})      # 70: elder mode by itself
     expect(page.get_by_test_id("swipe-greeting")).to_be_visible()
     expect(page.get_by_test_id("elder-toggle")).to_have_attribute("aria-pressed", "true")

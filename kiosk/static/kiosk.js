@@ -5,6 +5,9 @@
 // and the Server-Sent Events of /api/events (`swipe`, `card_error`, `state`). Chinese leads, English below; the
 // language toggle swaps them. Elder mode (长者版) scales the page, shows fewer items per page and speaks short
 // prompts through /api/speech.wav. An idle timer brings the kiosk back to its first screen for the next citizen.
+import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpeningWords, spokenNumber, weekWords }
+  from "./kiosk-words.js";
+
 (() => {
   "use strict";
 
@@ -14,30 +17,6 @@
   const IDLE_WARNING_S = 10;
   const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "closed"];
   const PER_PAGE = { home: [20, 6], group: [8, 4], search: [5, 3] };      // [normal, elder]
-  const DIGITS = "零一二三四五六七八九";
-  const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-  const DAY_ZH = { mon: "周一", tue: "周二", wed: "周三", thu: "周四", fri: "周五", sat: "周六", sun: "周日" };
-  const DAY_EN = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
-  const KIND = { "即办": ["即办件：当场办结", "Done on the spot"], "承诺": ["承诺件：{n}个工作日内办结", "Within {n} working days"],
-    "上报": ["上报件：需报上级审批", "Sent up for approval"], "联办": ["联办件：多部门联合办理", "Joint handling by several departments"] };
-  const KIND_SHORT = { "即办": ["即办件", "On the spot"], "承诺": ["承诺件", "Promised"], "上报": ["上报件", "Sent up"],
-    "联办": ["联办件", "Joint"] };
-  const PRIORITY = { elderly: ["老年人优先", "Senior priority"], disabled: ["残疾人优先", "Disability priority"],
-    veteran: ["军人优先", "Military priority"], pregnant: ["孕妇优先", "Pregnancy priority"], appointment: ["预约优先", "Appointment"] };
-  const STATUS = { waiting: ["等候中", "Waiting"], called: ["请到 {w} 号窗口", "Please go to window {w}"],
-    serving: ["办理中", "Being served"], done: ["已办结", "Done"], no_show: ["已过号", "Missed (no-show)"],
-    cancelled: ["已取消", "Cancelled"], expired: ["已过期", "Expired"] };
-  const MESSAGES = {
-    server_unreachable: ["暂时无法连接服务器，请稍候或到服务台取号", "Cannot reach the server. Please wait a moment, or get a ticket at the service desk."],
-    timeout: ["服务器响应超时，请稍后再试或到服务台取号", "The server did not answer in time. Please try again, or ask at the service desk."],
-    unknown: ["出现问题，请到服务台咨询", "Something went wrong. Please ask at the service desk."],
-    quota_exceeded: ["您今天已为这个事项取过2个号，请先办理已取的号，如有需要请到服务台咨询",
-      "You already have 2 tickets for this service today. Please use them first, or ask at the service desk."],
-    lookup_empty: ["请先输入号码，或扫描小票上的二维码", "Please type your number, or scan the QR code on your receipt."],
-  };
-  const PROMPT = { home: "请选择您要办理的事项，或刷身份证", group: "请选择具体事项", search: "请输入事项名称，或拼音首字母",
-    matter: "请核对所需材料，然后点击取号", lookup: "请扫描小票上的二维码，或输入您的号码", closed: "大厅已下班，您可以查询排队进度" };
-
   const S = { state: null, screen: "home", elder: false, lead: "zh", group: null, matter: null, from: "home", swipe: null,
     swipeTimer: 0, pages: { home: 0, group: 0, search: 0 }, busy: false, lastActive: Date.now(), idleDeadline: 0,
     ticketDeadline: 0, eventsDownSince: null, stateFailed: false, audio: null, lookupDone: false, scan: "", scanAt: 0 };
@@ -45,14 +24,7 @@
   // -- little helpers ---------------------------------------------------------------------------------------
   const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
   const pad = (x) => String(x).padStart(2, "0");
-  // The hall's wall clock, whatever zone the kiosk's browser is in: {y, m, d, H, M} in the hall's time zone.
-  function hallNow() {
-    const tz = (S.state && S.state.hall && S.state.hall.timezone) || "Asia/Shanghai";
-    const parts = {};
-    for (const p of new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date())) parts[p.type] = +p.value;
-    return { y: parts.year, m: parts.month, d: parts.day, H: parts.hour, M: parts.minute };
-  }
+  const hallNow = () => clockIn((S.state && S.state.hall && S.state.hall.timezone) || "Asia/Shanghai");
   const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
 
   function h(tag, attrs = {}, ...children) {
@@ -73,7 +45,6 @@
   const minutes = (s) => Math.max(0, Math.ceil((Number(s) || 0) / 60));
   const matterOf = (code) => (S.state?.matters || []).find((m) => m.code === code);
   const groupOf = (code) => (S.state?.groups || []).find((g) => g.code === code);
-  const spokenNumber = (num) => String(num).replace(/\d/g, (d) => DIGITS[d]);
 
   function live(text) {
     const el = $("live");
@@ -411,34 +382,10 @@
   }
 
   // -- after hours ------------------------------------------------------------------------------------------------
-  function nextOpeningWords(iso) {
-    const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/.exec(iso || "");
-    if (!m) return ["暂无安排", "Not scheduled"];
-    const day = DAYS[(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])).getUTCDay() + 6) % 7];
-    const now = hallNow();
-    const diff = Math.round((Date.UTC(+m[1], +m[2] - 1, +m[3]) - Date.UTC(now.y, now.m - 1, now.d)) / 86400000);
-    const time = `${m[4]}:${m[5]}`;
-    if (diff === 0) return [`今天 ${time}`, `Today ${time}`];
-    if (diff === 1) return [`明天（${DAY_ZH[day]}）${time}`, `Tomorrow (${DAY_EN[day]}) ${time}`];
-    return [`${DAY_ZH[day]}（${+m[2]}月${+m[3]}日）${time}`, `${DAY_EN[day]} ${+m[3]}/${+m[2]} ${time}`];
-  }
-
-  function weekWords(opening) {
-    const runs = [];
-    for (const d of DAYS) {
-      const hours = (opening || {})[d] || null;
-      const last = runs[runs.length - 1];
-      if (last && last.hours === hours) last.to = d; else runs.push({ from: d, to: d, hours });
-    }
-    const span = (r, names, sep) => (r.from === r.to ? names[r.from] : names[r.from] + sep + names[r.to]);
-    return [runs.map((r) => `${span(r, DAY_ZH, "至")} ${r.hours || "休息"}`).join("，"),
-      runs.map((r) => `${span(r, DAY_EN, "–")} ${r.hours || "closed"}`).join(", ")];
-  }
-
   function renderClosed() {
     const hall = S.state.hall || {};
     $("opening-today").replaceChildren(...(hall.opening_today ? bi(hall.opening_today, "") : bi("今天休息", "Closed today")));
-    $("next-opening").replaceChildren(...bi(...nextOpeningWords(hall.next_opening)));
+    $("next-opening").replaceChildren(...bi(...nextOpeningWords(hall.next_opening, hallNow())));
     $("hall-phone").textContent = hall.phone || "—";
     $("opening-week").replaceChildren(...bi(...weekWords(hall.opening)));
   }
@@ -521,9 +468,11 @@
   function connectEvents() {
     const es = new EventSource("/api/events");
     const json = (e) => { try { return JSON.parse(e.data); } catch (_) { return null; } };
-    es.addEventListener("open", () => { S.eventsDownSince = null; renderStatus(); });
+    // body[data-events] says whether the kiosk's card reads can reach this page (technicians, tests)
+    es.addEventListener("open", () => { S.eventsDownSince = null; document.body.dataset.events = "open"; renderStatus(); });
     es.addEventListener("error", () => {
       S.eventsDownSince = S.eventsDownSince || Date.now();
+      document.body.dataset.events = "down";
       if (es.readyState === EventSource.CLOSED) setTimeout(connectEvents, 3000);
     });
     es.addEventListener("swipe", (e) => { const d = json(e); if (d) onSwipe(d); });
