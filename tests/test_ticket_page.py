@@ -11,7 +11,7 @@ def test_status_page_follows_the_ticket(client, clock):
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert second["number"] in page.text and second["matter_name"] in page.text
     assert "前面还有" in page.text and 'data-test-id="waiting-ahead">1<' in page.text
-    assert 'http-equiv="refresh"' in page.text
+    assert 'data-live="yes"' in page.text and "/static/ticket_status.js" in page.text     # it updates itself
 
     clerk = clerk_at(client, 3)
     assert client.post("/api/v1/windows/3/call-next", headers=clerk).json()["id"] == first["id"]
@@ -19,7 +19,7 @@ def test_status_page_follows_the_ticket(client, clock):
     clock.advance(seconds=3)
     client.post("/api/v1/windows/3/skip", headers=clerk)
     assert "已过号" in client.get(f"/t/{first['id']}").text
-    assert 'http-equiv="refresh"' not in client.get(f"/t/{first['id']}").text
+    assert 'data-live="no"' in client.get(f"/t/{first['id']}").text          # a missed ticket stops updating
 
 
 def test_status_page_of_an_unknown_ticket_is_404(client):

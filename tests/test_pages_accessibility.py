@@ -1,0 +1,78 @@
+"""Every public page of the hall server passes axe-core without serious or critical violations (issue 6).
+
+The kiosk, the window terminal and the dashboard check themselves in their own tests; this covers the rest:
+the hall's index page, a ticket's status page (what the receipt's QR code opens), the hall's calling
+screen and a window's screen.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kiosk_helpers import hall_config
+from serverproc import ServerProcess
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("a11y")
+    srv = ServerProcess(tmp / "data", config=hall_config(tmp))
+    srv.start()
+    http = srv.client(headers=srv.admin())
+    srv.ticket = http.post("/api/v1/tickets", json={"matter": "SH-001"}).raise_for_status().json()
+    http.post("/api/v1/windows/3/open").raise_for_status()
+    http.post("/api/v1/windows/3/call-next").raise_for_status()
+    yield srv
+    srv.kill()          # the screens' WebSockets would hold a graceful stop
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_sync.sync_playwright() as p:
+        p.selectors.set_test_id_attribute("data-test-id")
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/t/{id}", "/screen?audio=0", "/screen/window/3?audio=0"])
+def test_the_page_has_no_serious_accessibility_faults(browser, hall, path):
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = ctx.new_page()
+    r = page.goto(hall.url + path.format(id=hall.ticket["id"]))
+    assert r.status == 200
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run()")
+    ctx.close()
+    problems = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert problems == []
+
+
+def test_the_ticket_page_updates_itself_without_reloading(browser, hall):
+    http = hall.client(headers=hall.admin())
+    t = http.post("/api/v1/tickets", json={"matter": "SH-001"}).raise_for_status().json()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)       # a phone
+    page = ctx.new_page()
+    page.goto(f"{hall.url}/t/{t['id']}?every=2")
+    expect(page.get_by_test_id("ticket-state")).to_contain_text("等候中")
+    page.evaluate("window.notReloaded = true")
+    http.post("/api/v1/windows/3/finish").raise_for_status()
+    assert http.post("/api/v1/windows/3/call-next").json()["id"] == t["id"]
+    expect(page.get_by_test_id("ticket-state")).to_contain_text("请到 3 号窗口办理", timeout=6000)
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.get_by_test_id("ticket-status")).to_have_attribute("data-live", "yes")
+    http.post("/api/v1/windows/3/skip").raise_for_status()
+    expect(page.get_by_test_id("ticket-state")).to_contain_text("已过号", timeout=6000)
+    expect(page.get_by_test_id("ticket-status")).to_have_attribute("data-live", "no")
+    ctx.close()
