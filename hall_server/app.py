@@ -26,6 +26,7 @@ from .api import (
     identity,
     kiosks,
     screen,
+    seats,
     terminal,
     tickets,
     windows,
@@ -54,7 +55,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
-                   dashboard, terminal, kiosks):
+                   dashboard, terminal, kiosks, seats):
         app.include_router(module.router)
     templates = _Templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

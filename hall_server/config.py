@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .seat_config import Seat, SeatMonitoring, check_seats
+
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
 Level = Literal["district", "street", "community"]
 PRIORITY_CLASSES = ("normal", "elderly", "disabled", "veteran", "pregnant", "appointment")
@@ -254,6 +256,8 @@ class HallConfig(_Strict):
     receipt: ReceiptLayout = ReceiptLayout()
     identity: IdentityPolicy = IdentityPolicy()
     calling: Calling = Calling()
+    seat_monitoring: SeatMonitoring = SeatMonitoring()
+    seats: tuple[Seat, ...] = ()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
@@ -290,6 +294,7 @@ class HallConfig(_Strict):
         for code in named:
             if code not in codes:
                 raise ValueError(f"identity names matter {code!r}, which is not defined{_near(code, codes)}")
+        check_seats(self.seats, numbers, {d.name for d in self.devices if d.kind == "camera"})
         for m in self.matters:
             if not any(s in (m.code, m.group) for w in self.windows for s in w.serves):
                 raise ValueError(f"matter {m.code} ({m.name}) is served by no window; add it to a window's serves")

@@ -23,6 +23,7 @@ from .devices import DeviceSupervisor
 from .displays import ScreenFanOut
 from .engine import Engine
 from .events import EventBus, last_seq
+from .seats import SeatMonitor
 from .store import Change, Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Hall:
                                         on_key=lambda dev, press: keypads.on_key(self, dev, press))
         self.announcer = Announcer(self)
         self.screens = ScreenFanOut(self)
+        self.seats = SeatMonitor(self)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 
@@ -69,8 +71,10 @@ class Hall:
         await self.devices.start()
         await self.announcer.start()
         await self.screens.start()
+        await self.seats.start()
 
     async def stop(self) -> None:
+        await self.seats.stop()
         await self.screens.stop()
         await self.announcer.stop()
         await self.devices.stop()

@@ -131,7 +131,20 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["appointments"].create_index(["service_day", "slot_start"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    # Seat monitoring (hall_server/seats.py): seconds on and off the seat per day, window and clerk; and the
+    # evidence snapshots kept for 离岗 alerts (files under evidence/, deleted when they expire).
+    db["seat_time"].create(
+        {"service_day": str, "window": int, "clerk": str, "present_s": float, "away_s": float, "unknown_s": float},
+        pk=("service_day", "window", "clerk"), not_null={"service_day", "window", "clerk"},
+        defaults={"present_s": 0.0, "away_s": 0.0, "unknown_s": 0.0})
+    db["evidence"].create(
+        {"id": int, "at": str, "window": int, "clerk": str, "path": str, "expires_at": str, "deleted_at": str},
+        pk="id", not_null={"at", "window", "path", "expires_at"})
+    db["evidence"].create_index(["expires_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

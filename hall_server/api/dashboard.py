@@ -86,6 +86,18 @@ class WaitingTicket(BaseModel):
     transfers: int
 
 
+class SeatOut(BaseModel):
+    window: int
+    camera: str
+    presence: Literal["present", "away", "unknown"]
+    since: str | None
+    window_state: str
+    clerk: str | None
+    away_s: int = Field(description="seconds the clerk has been away from the attended window (0 when not)")
+    alert: bool = Field(description="a 离岗 alert is raised and not yet cleared")
+    today: dict[str, int] = Field(description="present_s, away_s, unknown_s today")
+
+
 class DashboardSnapshot(BaseModel):
     hall_name: str
     hall_name_en: str
@@ -98,6 +110,7 @@ class DashboardSnapshot(BaseModel):
     devices: list[DeviceOut]
     announcer: AnnouncerOut
     alerts: list[AlertOut] = Field(description="today's alerts (alert.raised), newest first")
+    seats: list[SeatOut] = Field(description="the windows watched by seat cameras (座席监控)")
     tickets: list[WaitingTicket] = Field(description=f"waiting tickets in line order (the first {WAITING_LIMIT})")
 
 
@@ -125,15 +138,26 @@ async def get_dashboard(hall: Hall = Depends(get_hall), who: Principal = Depends
         "devices": hall.devices.snapshot(),
         "announcer": hall.announcer.status(),
         "alerts": _alerts(hall, now),
+        "seats": await hall.seats.status(),
         "tickets": _waiting(hall, queue["service_day"], now),
     }
 
 
 def _alerts(hall: Hall, now) -> list[dict]:
+    """Today's alerts, newest first; a 离岗 alert is `cleared` once an `alert.cleared` of its window follows it."""
+    start = hall.views.day_start(now)
     rows = hall.store.read.execute(
         "SELECT seq, at, data FROM events WHERE type='alert.raised' AND at >= ? ORDER BY seq DESC LIMIT 200",
-        (hall.views.day_start(now),)).fetchall()
-    return [{**json.loads(r["data"]), "seq": r["seq"], "at": r["at"]} for r in rows]
+        (start,)).fetchall()
+    cleared = dict(hall.store.read.execute(
+        "SELECT window, MAX(seq) FROM events WHERE type='alert.cleared' AND at >= ? GROUP BY window", (start,)))
+    out = []
+    for r in rows:
+        a = {**json.loads(r["data"]), "seq": r["seq"], "at": r["at"]}
+        if a.get("kind") == "away":
+            a["cleared"] = cleared.get(a.get("window"), 0) > r["seq"]
+        out.append(a)
+    return out
 
 
 def _waiting(hall: Hall, day: str, now) -> list[dict]:

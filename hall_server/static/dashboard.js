@@ -20,7 +20,7 @@ const STATE_TEXT = {
 };
 const DEVICE_TEXT = { ok: ["正常", "ok"], degraded: ["注意", "degraded"], offline: ["离线", "offline"],
   fault: ["故障", "fault"] };
-const ALERT_TEXT = { print_failed: ["打印失败", "print failed"] };
+const ALERT_TEXT = { print_failed: ["打印失败", "print failed"], away: ["离岗", "clerk away"] };
 const PRIORITY_TEXT = { elderly: "老", disabled: "残", veteran: "军", pregnant: "孕", appointment: "约" };
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
@@ -355,7 +355,8 @@ let grown = 0;        // seconds since the snapshot was taken: waits keep growin
 function render(snap) {
   grown = Math.max(0, (hallNowMs() - snap.takenMs) / 1000);
   drawTotals(snap);
-  drawWindows(snap.windows);
+  const seats = Object.fromEntries((snap.seats || []).map((s) => [s.window, s]));
+  drawWindows(snap.windows.map((w) => ({ ...w, seat: seats[w.number] || null })));
   drawQueues(snap.groups);
   drawTickets(snap.tickets);
   drawHealth(snap);
@@ -372,11 +373,36 @@ function actionButton(n, action, zh, en, cls) {
     onclick: () => windowAction(n, action) }, ...bi(zh, en));
 }
 
+// The seat camera's word on the clerk (座席监控): on the seat, away (and for how long: red once alerted), unknown.
+function seatBadge(n, w) {
+  const s = w.seat;
+  if (!s || (!w.clerk && w.state === "closed")) return null;
+  const away = Math.floor((s.away_s || 0) / 60);
+  const [zh, en] = s.presence === "present" ? ["在岗", "at seat"]
+    : s.presence === "away" ? [away ? `离岗 ${away} 分` : "离岗", away ? `away ${away} min` : "away"]
+      : ["座位情况未知", "seat unknown"];
+  return h("span", { class: `seat seat-${s.presence}${s.alert ? " seat-alert" : ""}`, "data-test-id": `window-seat-${n}`,
+    "data-presence": s.presence, "data-alert": s.alert ? "yes" : "no" }, ...bi(zh, en));
+}
+
+// A 离岗 alert's evidence snapshot (blurred outside the seat), fetched with the supervisor's token.
+async function openEvidence(id) {
+  const res = await fetch(`/api/v1/evidence/${id}`, { headers: { authorization: `Bearer ${session.token}` }, cache: "no-store" });
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    showError(new ApiError(res.status, (body && body.error) || { code: `http_${res.status}`, message_zh: "无法打开截图",
+      message_en: `the snapshot could not be opened (${res.status})` }));
+    return;
+  }
+  window.open(URL.createObjectURL(await res.blob()), "_blank", "noopener");
+}
+
 function drawWindows(windows) {
   sync($("windows"), windows, (w) => {
     const cur = w.current;
     const mins = Math.floor(ago(cur ? cur.called_at || w.since : w.since || 0) / 60);
-    return [String(w.number), JSON.stringify([w.state, w.reason, w.clerk, cur && cur.number, w.served_today, mins])];
+    const seat = w.seat && [w.seat.presence, w.seat.alert, Math.floor(w.seat.away_s / 60)];
+    return [String(w.number), JSON.stringify([w.state, w.reason, w.clerk, cur && cur.number, w.served_today, mins, seat])];
   }, (w) => {
     const n = w.number;
     const [zh, en] = STATE_TEXT[w.state] || [w.state, w.state];
@@ -397,7 +423,7 @@ function drawWindows(windows) {
     return h("tr", { "data-test-id": `window-row-${n}`, "data-state": w.state, class: `row-${w.state}` },
       h("th", { scope: "row", class: "wnum" }, h("b", {}, String(n)), h("span", { class: "wname" }, w.name)),
       state,
-      h("td", { "data-test-id": `window-clerk-${n}` }, w.clerk || h("span", { class: "muted" }, "—")),
+      h("td", { "data-test-id": `window-clerk-${n}` }, w.clerk || h("span", { class: "muted" }, "—"), seatBadge(n, w)),
       current,
       h("td", { class: "num", "data-test-id": `window-served-${n}` }, String(w.served_today ?? 0)),
       actions);
@@ -495,10 +521,15 @@ function drawHealth(snap) {
   }
   for (const al of snap.alerts) {
     const [zh, en] = ALERT_TEXT[al.kind] || [al.kind, ""];
-    items.push(h("li", { "data-test-id": `alert-${al.seq}`, "data-kind": al.kind, class: "alert alert-event" },
+    const who = al.window ? `${al.window}号窗口` : al.device || "";
+    items.push(h("li", { "data-test-id": `alert-${al.seq}`, "data-kind": al.kind,
+      class: `alert alert-event${al.cleared ? " cleared" : ""}`, "data-cleared": al.cleared ? "yes" : "no" },
       h("span", { class: "when" }, hallHM(al.at)),
-      h("span", { class: "what" }, h("b", {}, `${al.device || ""} ${zh}`), en ? h("span", { class: "en", lang: "en" }, ` ${en}`) : null,
-        h("div", {}, al.detail || ""))));
+      h("span", { class: "what" }, h("b", {}, `${who} ${zh}`), en ? h("span", { class: "en", lang: "en" }, ` ${en}`) : null,
+        al.cleared ? h("span", { class: "muted" }, " · 已恢复 resolved") : null,
+        h("div", {}, al.detail || ""),
+        al.evidence ? h("button", { type: "button", class: "ghost", "data-test-id": `alert-evidence-${al.seq}`,
+          onclick: () => openEvidence(al.evidence) }, ...bi("查看截图", "snapshot")) : null)));
   }
   if (!items.length) items.push(h("li", { class: "alert none muted" }, ...bi("今日无告警", "no alerts today")));
   $("alerts").replaceChildren(...items);
