@@ -39,6 +39,7 @@ test: setup pcscd
 bench: setup
 	$(VPY) bench/run.py
 	$(VPY) bench/calling.py
+	$(VPY) bench/cameras.py --write docs/benchmarks.md
 
 lint: setup
 	$(VENV)/bin/ruff check .

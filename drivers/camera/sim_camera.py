@@ -1,0 +1,215 @@
+"""`sim://camera`: a simulated seat camera, simulated at the wire — a rendered video read through OpenCV.
+
+    sim://camera?script=day&seats=2&rate=2&seed=1&width=640&height=360&speed=1&stale_s=5&fault=none&cache=DIR
+
+Opening renders the scripted office scene (simulator.Scene over a simulator.timeline script: a built-in name
+such as day, still, leave, dropout, lights, or the path of a script file) into an MJPG .avi under `cache=` —
+one frame per 1/rate seconds of the script — unless that video is already there: videos are cached by script,
+seed, size, rate, seats and the renderer's own source, so a second open (another camera of the hall, another
+hall, the next test) starts at once. The default cache is $XDG_CACHE_HOME/onewindow/camera (~/.cache/…): the
+videos are derived data, the same wherever they are rendered. `out=` (which the hall server adds to every
+simulator) is accepted and unused. (The day script at
+640×360 takes some 15 s to render the first time.) The video is then read back by the real cv:// code
+(CvCamera on the file, looping, paced in real time × `speed`), so OpenCV's decoding runs in tests and in demos.
+
+Frames carry `at` = the script's time in seconds (it restarts when the video loops), so `simulator.truth(at)`
+says whether each clerk was seated at that frame; health uses the wall-clock age of frames as for any camera.
+The script's own `camera dropout` spans deliver no frames. Runtime faults (`simulate(fault=...)`, or `fault=`
+in the URL): `dropout` — no frames until `restore`: offline after stale_s; `freeze` — the same picture repeats
+while `at` goes on, so frames stay fresh: health notices only that the picture has not changed for stale_s
+(degraded, "may be frozen"), the presence model sees a still scene; `restore` — back to normal.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
+from .base import CameraError, Source
+from .cv_camera import CvCamera, Target
+
+logger = logging.getLogger(__name__)
+
+def default_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "onewindow" / "camera")
+
+
+_RENDERING = threading.Lock()      # one render at a time in a process: a second camera then finds it cached
+FAULTS = ("none", "dropout", "freeze", "restore")
+OPTIONS = {"script": str, "seats": positive(int), "rate": positive(float), "seed": int, "width": positive(int),
+           "height": positive(int), "speed": positive(float), "stale_s": positive(float), "out": str, "cache": str,
+           "fault": choice("none", "dropout", "freeze")}
+DEFAULTS = {"script": "day", "rate": 2.0, "seed": 1, "width": 640, "height": 360, "speed": 1.0, "stale_s": 5.0,
+            "out": "", "cache": "", "fault": "none"}
+
+
+def sim_from_url(raw: str) -> SimCamera:
+    """The registry factory for sim://camera (the script is checked; nothing is rendered until open())."""
+    url = parse_url(raw, OPTIONS, DEFAULTS)
+    if url.host != "camera" or url.path not in ("", "/"):
+        raise DeviceURLError(f"{raw}: the camera simulator is sim://camera (options after '?'), "
+                             f"not sim://{url.host}{url.path}")
+    from .simulator import SCRIPTS, TimelineError, parse_timeline
+    script = url.options["script"]
+    try:
+        if script in SCRIPTS:
+            text = SCRIPTS[script]
+        elif "/" in script or script.endswith(".txt"):
+            text = Path(script).read_text(encoding="utf-8")
+        else:
+            raise DeviceURLError(f"{raw}: unknown script {script!r} for option 'script' (built-in: "
+                                 f"{', '.join(SCRIPTS)}; or the path of a script file)")
+        timeline = parse_timeline(text, name=Path(script).stem)
+    except (OSError, TimelineError) as exc:
+        raise DeviceURLError(f"{raw}: bad value {script!r} for option 'script': {exc}") from None
+    seats = url.options.get("seats", timeline.seat_count)
+    if seats < timeline.seat_count:
+        raise DeviceURLError(f"{raw}: option 'seats' is {seats}, but script {script!r} has "
+                             f"{timeline.seat_count} seats")
+    return SimCamera(url, CameraSimulator(script, text, timeline, seats, url.options))
+
+
+class CameraSimulator:
+    """The scene, its script and the rendered video; `truth(t)` per seat; the runtime fault."""
+
+    def __init__(self, script: str, text: str, timeline, seats: int, options: dict[str, Any]):
+        self.script, self.text, self.timeline, self.seats = script, text, timeline, seats
+        self.rate, self.seed = options["rate"], options["seed"]
+        self.size = (options["width"], options["height"])
+        self.fault = options["fault"]
+        self.cached: bool | None = None      # after render(): whether the video was already there
+        from .simulator import scene
+        from .simulator import timeline as timeline_module
+        digest = hashlib.sha1(repr((text, seats, self.seed, self.size, self.rate)).encode())
+        for module in (scene, timeline_module):
+            digest.update(inspect.getsource(module).encode())
+        name = Path(script).stem if "/" in script or script.endswith(".txt") else script
+        folder = Path(options["cache"] or default_cache())
+        self.video = (folder / f"{name}-{self.size[0]}x{self.size[1]}-{self.rate:g}fps-seed{self.seed}-{seats}seats-"
+                      f"{digest.hexdigest()[:10]}.avi").absolute()
+        self._scene = None
+
+    @property
+    def scene(self):
+        if self._scene is None:
+            from .simulator import Scene, default_rois
+            self._scene = Scene(*self.size, seats=default_rois(self.seats), seed=self.seed, timeline=self.timeline)
+        return self._scene
+
+    @property
+    def rois(self) -> list:
+        """The seats' regions (presence.Roi, fractions of the frame), seat 1 first."""
+        return self.scene.rois
+
+    @property
+    def duration(self) -> float:
+        return self.timeline.duration
+
+    def truth(self, t: float) -> list[bool | None]:
+        """Per seat: whether the clerk is seated at script time t (None during the script's dropouts)."""
+        truth = list(self.scene.truth(t))
+        return truth + [None if None in truth else False] * (self.seats - len(truth))
+
+    def render(self) -> Path:
+        """The video of the whole script, rendered unless cached; written to a temporary name, then renamed."""
+        with _RENDERING:
+            if self.video.is_file():
+                self.cached = True
+                return self.video
+            return self._render()
+
+    def _render(self) -> Path:
+        self.video.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.video.with_name(f".{self.video.stem}.{os.getpid()}.avi")
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"MJPG"), self.rate, self.size)
+        if not writer.isOpened():
+            raise CameraError(f"cannot write the simulated video {tmp}: check that {self.video.parent} is writable")
+        try:
+            for i in range(max(1, int(self.duration * self.rate))):
+                writer.write(self.scene.frame(i / self.rate))
+        except BaseException:
+            writer.release()
+            tmp.unlink(missing_ok=True)
+            raise
+        writer.release()
+        os.replace(tmp, self.video)
+        self.cached = False
+        logger.info("rendered the simulated camera video %s", self.video)
+        return self.video
+
+    def set_fault(self, fault: str) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown camera fault {fault!r}; faults: {', '.join(FAULTS)}")
+        self.fault = "none" if fault == "restore" else fault
+
+
+class SimSource:
+    """The cv:// file source with the simulator's faults and the script's dropouts applied."""
+
+    def __init__(self, inner: Source, simulator: CameraSimulator):
+        self.inner, self.simulator, self.live = inner, simulator, inner.live
+        self._frozen: np.ndarray | None = None
+
+    def grab(self) -> float:
+        while True:
+            at = self.inner.grab()                      # paced in real time: the script goes on meanwhile
+            if self.simulator.fault != "dropout" and not self.simulator.timeline.dropped(at):
+                return at
+
+    def retrieve(self) -> np.ndarray:
+        if self.simulator.fault != "freeze":
+            self._frozen = None
+            return self.inner.retrieve()
+        if self._frozen is None:
+            self._frozen = self.inner.retrieve()
+        return self._frozen
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class SimCamera(CvCamera):
+    """CvCamera on the simulator's rendered video (looping, real time × speed), with the faults injected."""
+
+    def __init__(self, url: DeviceURL, simulator: CameraSimulator):
+        super().__init__(url, Target("file", str(simulator.video)))
+        self.simulator = simulator
+        self.loop, self.realtime, self.speed = True, True, url.options["speed"]
+
+    def describe(self) -> str:
+        return f"the simulated camera (script {self.simulator.script})"
+
+    def _open(self) -> None:
+        self.simulator.render()
+        super()._open()
+
+    def _connect(self) -> Source:
+        return SimSource(super()._connect(), self.simulator)
+
+    def _quiet_reason(self) -> str:
+        if self.simulator.fault == "dropout":
+            return "the simulated camera drops out (fault dropout; simulate(fault='restore') ends it)"
+        return f"{self.describe()} sends nothing (a camera dropout in the script?)"
+
+    def reference_frame(self):
+        """The scene with every seat empty: what a technician's empty-seat snapshot would be (BGR)."""
+        return self.simulator.scene.empty_frame()
+
+    def simulate(self, fault: str | None = None) -> None:
+        """A runtime fault: dropout (no frames), freeze (the picture stops changing) or restore."""
+        if fault is not None:
+            self.simulator.set_fault(fault)
+
+    def _diagnostics(self) -> dict[str, Any]:
+        s = self.simulator
+        return {**super()._diagnostics(), "script": s.script, "seats": s.seats, "speed": self.speed,
+                "video": str(s.video), "cached": s.cached, "fault": s.fault}
