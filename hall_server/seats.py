@@ -81,6 +81,7 @@ class SeatMonitor:
             dev = supervised.device if supervised is not None else None
             frame = None
             if dev is not None and dev.is_open:
+                _reference_from(dev, models.values())
                 try:
                     frame = dev.read(READ_TIMEOUT_S)
                 except Exception as exc:       # the camera's own health says more
@@ -89,8 +90,10 @@ class SeatMonitor:
             if frame is not None:
                 self._frames[camera] = frame
             for window, model in models.items():
+                # "nobody is logged in" only starts the empty-seat reference: once there is one, the model
+                # learns on its own, so a clerk seated before logging in is never learnt as the empty seat
                 state = model.update(None if frame is None else frame.image, now,
-                                     expect_empty=self._expect_empty[window])
+                                     expect_empty=self._expect_empty[window] and not model.has_reference)
                 if state != shown[window]:
                     shown[window] = state
                     self._post(window, state)
@@ -242,6 +245,14 @@ class SeatMonitor:
                         "away_s": round(self.rules.away_for(window, now)), "alert": s.alert_since is not None,
                         "today": totals.get(window, {"present_s": 0, "away_s": 0, "unknown_s": 0})})
         return out
+
+
+def _reference_from(dev: Any, models) -> None:
+    """A simulated camera knows its empty scene: the seats start from it, as from a technician's snapshot."""
+    empty = getattr(dev, "reference_frame", None)
+    for model in models:
+        if empty is not None and not model.has_reference:
+            model.set_reference(empty())
 
 
 def _load_reference(model: Any, path: str, data_dir: Path) -> None:
