@@ -19,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", required=True, help="the hall server, e.g. http://192.168.10.2:8000")
     parser.add_argument("--token", default=os.environ.get("ONEWINDOW_KIOSK_TOKEN", ""),
                         help="a kiosk account's bearer token (or set ONEWINDOW_KIOSK_TOKEN)")
-    parser.add_argument("--devices", required=True, help="the kiosk's devices file (TOML), e.g. config/kiosk-sim.toml")
+    parser.add_argument("--devices", required=True,
+                        help="the kiosk's devices file (TOML), e.g. config/kiosks/kiosk-sim.toml")
     parser.add_argument("--name", default="", help="the kiosk's name in the hall (default: the devices file's, "
                         "else the token's user name)")
     parser.add_argument("--host", default="127.0.0.1", help="where the UI is served (the kiosk's own browser)")

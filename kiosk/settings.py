@@ -55,7 +55,7 @@ def load_settings(path: str | Path) -> KioskSettings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"{path}: no such file; pass --devices with the kiosk's devices file "
-                            "(see config/kiosk-sim.toml)") from None
+                            "(see config/kiosks/kiosk-sim.toml)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
     try:

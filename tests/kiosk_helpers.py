@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from serverproc import DISTRICT, ROOT, free_port
+from serverproc import DISTRICT, ROOT, free_port, without_devices
 
 from hall_server.config import without_opening_hours
 
@@ -23,7 +23,7 @@ def hall_config(tmp: Path, opening: str | None = None) -> Path:
     `opening`: None for a hall that is always open; else a TOML `[hall.opening]` body, e.g. 'mon = "08:30-09:00"'.
     """
     text = without_opening_hours(DISTRICT.read_text(encoding="utf-8"))
-    text = re.sub(r"(?ms)^\[\[devices\]\]\n.*?(?=^\[|\Z)", "", text)
+    text = without_devices(text)
     text = re.sub(r"(?m)^(recall_cooldown_s|call_debounce_s)\s*=.*$", r"\1 = 0", text)
     if opening is not None:
         text = text.replace("\n[queue]", f"\n[hall.opening]\n{opening}\n\n[queue]", 1)

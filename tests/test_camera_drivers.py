@@ -217,6 +217,7 @@ def sim_url(script: Path, out: Path, **extra) -> str:
 def test_sim_camera_frames_follow_the_script_through_opencv(tmp_path, script):
     with camera(sim_url(script, tmp_path / "sim")) as cam:
         video = cam.simulator.video
+        assert cam.read(timeout=5) is not None          # rendered in the camera's worker first
         assert video.suffix == ".avi" and video.parent == tmp_path / "sim" and cam.simulator.cached is False
         assert cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FOURCC) == cv2.VideoWriter_fourcc(*"MJPG")
         start, frames = time.monotonic(), []
@@ -260,6 +261,7 @@ def test_sim_camera_faults_dropout_freeze_restore(tmp_path, script):
 
 def test_sim_camera_reuses_its_rendered_video(tmp_path, script):
     with camera(sim_url(script, tmp_path)) as cam:
+        assert cam.read(timeout=5) is not None            # rendered in the camera's worker, then read
         video, first = cam.simulator.video, cam.simulator.cached
         stamp = video.stat().st_mtime_ns
     with camera(sim_url(script, tmp_path)) as cam:
@@ -267,6 +269,7 @@ def test_sim_camera_reuses_its_rendered_video(tmp_path, script):
         assert (first, cam.simulator.cached, cam.simulator.video) == (False, True, video)
     assert video.stat().st_mtime_ns == stamp and len(list(tmp_path.glob("*.avi"))) == 1
     with camera(sim_url(script, tmp_path, seed=2)) as cam:      # another seed: another video
+        assert cam.read(timeout=5) is not None
         assert cam.simulator.cached is False
     assert len(list(tmp_path.glob("*.avi"))) == 2
 

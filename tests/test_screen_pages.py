@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from serverproc import DISTRICT, ServerProcess
+from serverproc import DISTRICT, ServerProcess, without_devices
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -38,7 +38,7 @@ def screen_config(tmp: Path) -> Path:
     """The district hall with a notice, no recall cool-down or call debounce (tests call quickly), and no
     devices (the kiosk's simulated printer and card reader only slow the server's start)."""
     text = DISTRICT.read_text()
-    text = re.sub(r"(?ms)^\[\[devices\]\]\n.*?(?=^\[|\Z)", "", text)
+    text = without_devices(text)
     text = re.sub(r"(?m)^(recall_cooldown_s|call_debounce_s)\s*=.*$", r"\1 = 0", text)
     notice = f"notice = {json.dumps(NOTICE, ensure_ascii=False)}"
     if re.search(r"(?m)^notice\s*=", text):

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from api_helpers import clerk_at, issue
-from serverproc import DISTRICT, ServerProcess
+from serverproc import DISTRICT, ServerProcess, without_devices
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -34,7 +34,7 @@ SH001_MATERIALS = ["居民身份证原件", "户口簿", "家庭收入及财产�
 def terminal_config(tmp: Path) -> Path:
     """The district hall without devices (they only slow the start), no call debounce or recall cool-down."""
     text = DISTRICT.read_text()
-    text = re.sub(r"(?ms)^\[\[devices\]\]\n.*?(?=^\[|\Z)", "", text)
+    text = without_devices(text)
     text = re.sub(r"(?m)^(recall_cooldown_s|call_debounce_s)\s*=.*$", r"\1 = 0", text)
     path = tmp / "terminal-hall.toml"
     path.write_text(text)

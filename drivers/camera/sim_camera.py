@@ -96,19 +96,19 @@ class CameraSimulator:
         folder = Path(options["cache"] or default_cache())
         self.video = (folder / f"{name}-{self.size[0]}x{self.size[1]}-{self.rate:g}fps-seed{self.seed}-{seats}seats-"
                       f"{digest.hexdigest()[:10]}.avi").absolute()
-        self._scene = None
+        self._empty = None
 
-    @property
-    def scene(self):
-        if self._scene is None:
-            from .simulator import Scene, default_rois
-            self._scene = Scene(*self.size, seats=default_rois(self.seats), seed=self.seed, timeline=self.timeline)
-        return self._scene
+    def _scene_now(self):
+        """A Scene for the moment (it holds ~40 MB of precomputed layers): built to render or to draw the empty
+        seat, then let go, so a hall of simulated cameras keeps only their videos' decoders in memory."""
+        from .simulator import Scene, default_rois
+        return Scene(*self.size, seats=default_rois(self.seats), seed=self.seed, timeline=self.timeline)
 
     @property
     def rois(self) -> list:
         """The seats' regions (presence.Roi, fractions of the frame), seat 1 first."""
-        return self.scene.rois
+        from .simulator import default_rois
+        return default_rois(self.seats)
 
     @property
     def duration(self) -> float:
@@ -116,8 +116,23 @@ class CameraSimulator:
 
     def truth(self, t: float) -> list[bool | None]:
         """Per seat: whether the clerk is seated at script time t (None during the script's dropouts)."""
-        truth = list(self.scene.truth(t))
+        truth = list(self.timeline.truth(t))
         return truth + [None if None in truth else False] * (self.seats - len(truth))
+
+    def empty_frame(self):
+        """The scene with nobody in it (what a technician's empty-seat snapshot would be): drawn once, kept as a
+        PNG beside the video, so a camera of the hall reads 0.7 MB rather than building a scene of its own."""
+        if self._empty is None:
+            png = self.video.with_suffix(".empty.png")
+            image = cv2.imread(str(png)) if png.is_file() else None
+            if image is None:
+                image = self._scene_now().empty_frame()
+                png.parent.mkdir(parents=True, exist_ok=True)
+                tmp = png.with_name(f".{png.stem}.{os.getpid()}.png")
+                cv2.imwrite(str(tmp), image)
+                os.replace(tmp, png)
+            self._empty = image
+        return self._empty
 
     def render(self) -> Path:
         """The video of the whole script, rendered unless cached; written to a temporary name, then renamed."""
@@ -133,9 +148,10 @@ class CameraSimulator:
         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"MJPG"), self.rate, self.size)
         if not writer.isOpened():
             raise CameraError(f"cannot write the simulated video {tmp}: check that {self.video.parent} is writable")
+        scene = self._scene_now()
         try:
             for i in range(max(1, int(self.duration * self.rate))):
-                writer.write(self.scene.frame(i / self.rate))
+                writer.write(scene.frame(i / self.rate))
         except BaseException:
             writer.release()
             tmp.unlink(missing_ok=True)
@@ -145,6 +161,10 @@ class CameraSimulator:
         self.cached = False
         logger.info("rendered the simulated camera video %s", self.video)
         return self.video
+
+    def faults(self) -> dict[str, str]:
+        """The runtime fault now in force (what the hall's devices API reports after a simulate)."""
+        return {"fault": self.fault}
 
     def set_fault(self, fault: str) -> None:
         if fault not in FAULTS:
@@ -188,11 +208,9 @@ class SimCamera(CvCamera):
     def describe(self) -> str:
         return f"the simulated camera (script {self.simulator.script})"
 
-    def _open(self) -> None:
-        self.simulator.render()
-        super()._open()
-
     def _connect(self) -> Source:
+        # in the camera's own worker: a first render takes seconds and must not hold up whoever opened it
+        self.simulator.render()
         return SimSource(super()._connect(), self.simulator)
 
     def _quiet_reason(self) -> str:
@@ -202,7 +220,7 @@ class SimCamera(CvCamera):
 
     def reference_frame(self):
         """The scene with every seat empty: what a technician's empty-seat snapshot would be (BGR)."""
-        return self.simulator.scene.empty_frame()
+        return self.simulator.empty_frame()
 
     def simulate(self, fault: str | None = None) -> None:
         """A runtime fault: dropout (no frames), freeze (the picture stops changing) or restore."""
