@@ -50,6 +50,9 @@ class SeatMonitor:
         self._loop = asyncio.get_running_loop()
         self._sync_windows(self.hall.clock.now())
         for camera in sorted({s.camera for s in self.seats.values()}):
+            if camera not in self.hall.devices.devices:      # a config edited in code (tests): nothing to watch
+                log.warning("seat camera %s is not a device of this hall; its seats stay unknown", camera)
+                continue
             seats = [s for s in self.seats.values() if s.camera == camera]
             t = threading.Thread(target=self._watch, args=(camera, seats), name=f"seats:{camera}", daemon=True)
             t.start()

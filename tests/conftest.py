@@ -47,7 +47,7 @@ def client(tmp_path, district_cfg, clock, monkeypatch):
     # The kiosk's devices only: the calling devices (loudspeakers, LED screens) have their own tests, and
     # their simulators would add a quarter of a second to every one of these.
     kiosk_devices = tuple(d for d in district_cfg.devices if d.kiosk)
-    h = Hall(district_cfg.model_copy(update={"devices": kiosk_devices}), tmp_path, clock)
+    h = Hall(district_cfg.model_copy(update={"devices": kiosk_devices, "seats": ()}), tmp_path, clock)
     h.ensure_admin()
     with TestClient(create_app(h)) as c:
         c.hall = h
@@ -83,3 +83,25 @@ def _make_user(c: TestClient, username: str, role: str) -> dict:
 def _no_admin_env_leak(monkeypatch):
     if "ONEWINDOW_ADMIN_PASSWORD" in os.environ:
         monkeypatch.delenv("ONEWINDOW_ADMIN_PASSWORD")
+
+
+# -- hardware in the loop: `pytest -m hardware --device-url URL` (see tests/test_hardware.py) ------------
+def pytest_addoption(parser):
+    group = parser.getgroup("hardware", "driver tests against a real (or simulated) device")
+    group.addoption("--device-url", default=None, help="the device URL the hardware tests talk to, e.g. "
+                    "escpos+tcp://192.168.10.31:9100 or sam+serial:///dev/ttyUSB0")
+    group.addoption("--device-kind", default=None, choices=("printer", "idcard", "display", "caller", "camera"),
+                    help="the device's kind, when its URL scheme does not say it")
+    group.addoption("--device-address", type=int, default=1, help="LED screen or keypad address to use (1)")
+    group.addoption("--device-wait", type=float, default=15.0,
+                    help="seconds to wait for a card, a key press or frames (15)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without --device-url the hardware tests are collected and skipped, saying why."""
+    if config.getoption("--device-url"):
+        return
+    skip = pytest.mark.skip(reason="no --device-url given (run: pytest -m hardware --device-url URL)")
+    for item in items:
+        if "hardware" in item.keywords:
+            item.add_marker(skip)

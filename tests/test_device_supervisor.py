@@ -67,7 +67,7 @@ def fast(monkeypatch):
 
 def make_hall(tmp_path, district_cfg, clock, *devices: dict) -> Hall:
     data = district_cfg.model_dump(mode="json")
-    data["devices"] = list(devices)
+    data["devices"], data["seats"] = list(devices), []
     return Hall(parse_config(data, "test"), tmp_path, clock)
 
 
@@ -159,7 +159,7 @@ def test_health_endpoint_reports_every_device(tmp_path, district_cfg, clock, mon
 
 def test_device_config_is_validated(district_cfg):
     data = district_cfg.model_dump(mode="json")
-    data["devices"] = [{"name": "p", "kind": "printer", "url": "socket://x", "window": 99}]
+    data["devices"], data["seats"] = [{"name": "p", "kind": "printer", "url": "socket://x", "window": 99}], []
     with pytest.raises(ValueError, match="device p serves window 99"):
         parse_config(data, "test")
     data["devices"] = [{"name": "p", "kind": "printr", "url": "socket://x"}]

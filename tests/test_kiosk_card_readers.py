@@ -30,7 +30,7 @@ def wait_for(cond, timeout=10.0):
 def hall_client(request, tmp_path, district_cfg, clock, monkeypatch):
     monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", "admin-test-password")
     reader = DeviceConfig(name="kiosk2-reader", kind="idcard", url=READERS[request.param], kiosk="kiosk2", poll_s=2)
-    cfg = district_cfg.model_copy(update={"devices": (reader,)})
+    cfg = district_cfg.model_copy(update={"devices": (reader,), "seats": ()})
     h = Hall(cfg, tmp_path, clock)
     h.ensure_admin()
     with TestClient(create_app(h)) as c:

@@ -26,7 +26,7 @@ def wait_for(cond, timeout=5.0):
 
 def hall_with_leds(tmp_path, district_cfg, clock, url):
     leds = DeviceConfig(name="leds", kind="display", url=url, screens={"hall": 99}, poll_s=5)
-    cfg = district_cfg.model_copy(update={"devices": (leds,)})
+    cfg = district_cfg.model_copy(update={"devices": (leds,), "seats": ()})
     return Hall(cfg, tmp_path, clock)
 
 
