@@ -1,5 +1,6 @@
 """What every serial-line driver shares: the `scheme:///dev/ttyX` or `scheme://?port=<pyserial URL>` form,
-pyserial's URL handlers checked up front, and closing a port (spy:// included) without leaking its dump file.
+pyserial's URL handlers checked up front, opening a port (a spy:// dump kept across reopening) and closing it
+(spy:// included) without leaking its dump file.
 
 Used by the SAM card reader, the LED and 7-segment buses and the caller keypads; each keeps its own
 errors for opening and talking, since what to check differs per device.
@@ -12,8 +13,10 @@ import importlib.util
 import pkgutil
 import re
 import sys
+import time
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import serial
 
@@ -62,6 +65,39 @@ def parse_serial_url(raw: str, scheme: str, options: dict, defaults: dict, examp
         raise DeviceURLError(f"{raw}: no serial port; write {scheme}://{example} or {scheme}://?port=…")
     check_pyserial_url(raw, port)
     return replace(url, path=port, options={**url.options, "port": port})
+
+
+def spy_file(port: str) -> str | None:
+    """The dump file of a `spy://PORT?file=PATH` port, as pyserial's spy handler reads it; None for others."""
+    parts = urlsplit(port)
+    if parts.scheme.lower() != "spy":
+        return None
+    return parse_qs(parts.query, keep_blank_values=True).get("file", [None])[0]
+
+
+def open_port(port: str, **settings: Any) -> Any:
+    """`serial.serial_for_url(port, **settings)`, except that a spy:// dump file is added to, not emptied:
+    pyserial's spy opens its file= for writing on every open, and drivers reopen a port after each failure,
+    which is just when a technician wants the whole story."""
+    dump = spy_file(port)
+    before = ""
+    if dump:
+        with contextlib.suppress(OSError):
+            with open(dump, encoding="utf-8", errors="replace") as f:
+                before = f.read()
+    try:
+        opened = serial.serial_for_url(port, **settings)
+    except BaseException:
+        if before:          # spy emptied the file before the port failed to open: put the story back
+            with contextlib.suppress(OSError), open(dump, "w", encoding="utf-8") as f:
+                f.write(before)
+        raise
+    output = getattr(getattr(opened, "formatter", None), "output", None)
+    if before and output is not None:
+        output.write(f"{before}{'-' * 10} {time.strftime('%Y-%m-%d %H:%M:%S')} {port} opened again; "
+                     "times below count from here\n")
+        output.flush()
+    return opened
 
 
 def close_port(port: Any) -> None:

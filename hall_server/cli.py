@@ -1,4 +1,4 @@
-"""`onewindow` command line: serve a hall, check a configuration."""
+"""`onewindow` command line: serve a hall, check a configuration, diagnose a hall's devices."""
 from __future__ import annotations
 
 import argparse
@@ -21,7 +21,15 @@ def main(argv: list[str] | None = None) -> int:
                        help="the hall server's own log level (personal data is never logged at any level)")
     check = sub.add_parser("check-config", help="validate configuration files")
     check.add_argument("paths", nargs="+")
-    args = parser.parse_args(argv)
+    # everything after `diagnose` is hall_server.diagnose.cli's (`onewindow diagnose --help` shows its options)
+    sub.add_parser("diagnose", add_help=False, help="check the hall's devices, database and clock (scripts/diagnose)")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "diagnose":
+        from .diagnose.cli import main as diagnose
+
+        return diagnose(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check-config":
         return _check(args.paths)
     return _serve(args)

@@ -13,12 +13,10 @@ import threading
 import time
 from typing import Any
 
-import serial
-
 from ..base import DeviceError
 from ..display.led_serial import BAUDRATES
 from ..health import DeviceHealth, DeviceState
-from ..serial_port import LINK_ERRORS, close_port, parse_serial_url, reason
+from ..serial_port import LINK_ERRORS, close_port, open_port, parse_serial_url, reason
 from ..url import DeviceURL, choice, positive
 from .base import Keypad, KeyPress
 from .frames import FrameError, FrameReader, encode_ack, encode_text
@@ -57,8 +55,8 @@ class SerialKeypad(Keypad):
 
     def _open(self) -> None:
         try:
-            self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=POLL_S,
-                                                 write_timeout=self.timeout)
+            self._serial = open_port(self.port, baudrate=self.baudrate, timeout=POLL_S,
+                                     write_timeout=self.timeout)
         except LINK_ERRORS as exc:
             raise DeviceError(f"cannot open the caller keypads' port {self.port} ({reason(exc)}): check that the "
                               "RS-485 adapter is plugged in and the port is the right one") from exc

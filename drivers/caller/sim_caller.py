@@ -5,7 +5,8 @@
 Opening starts a KeypadSimulator and opens a SerialKeypad on its pty through pyserial, so every byte goes
 through the driver as it would on a real line. `addresses=` lists the keypads on the line (`all`: any);
 `fault=` one of simulator.FAULTS for the first press. A press is made with
-`simulate(press="call", address=3)` (POST /api/v1/devices/{name}/simulate). `out=` is accepted and unused.
+`simulate(press="call", address=3)` (POST /api/v1/devices/{name}/simulate). `out=` is accepted and unused;
+`wire=PATH` opens the keypads' line through spy:// on the pty, dumping the wire to PATH.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from ..base import DeviceError
 from ..health import DeviceHealth, DeviceState
 from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
+from ..wire import wired_port
 from .base import Keypad, KeyPress
 from .frames import KEYS, MAX_ADDRESS, MIN_ADDRESS
 from .serial_keypad import SerialKeypad, from_url
@@ -39,7 +41,7 @@ def addresses_option(text: str) -> frozenset[int] | None:
     return frozenset(addresses)
 
 
-OPTIONS = {"addresses": addresses_option, "fault": choice(*FAULTS), "timeout": positive(float), "out": str}
+OPTIONS = {"addresses": addresses_option, "fault": choice(*FAULTS), "timeout": positive(float), "out": str, "wire": str}
 DEFAULTS = {"addresses": None, "fault": "none", "timeout": 1.0}
 
 
@@ -69,7 +71,7 @@ class SimKeypad(Keypad):
         sim.set_fault(o["fault"])
         port = sim.start()
         try:
-            keypad = from_url(f"caller+serial://{port}?timeout={o['timeout']:g}")
+            keypad = from_url(f"caller+serial://{wired_port(port, o.get('wire'))}timeout={o['timeout']:g}")
             keypad.open()
         except Exception:
             sim.stop()

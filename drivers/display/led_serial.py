@@ -16,10 +16,9 @@ import threading
 import time
 from typing import Any
 
-import serial
-
 from ..health import DeviceHealth, DeviceState
 from ..serial_port import BITS_PER_BYTE, LINK_ERRORS, close_port, parse_serial_url, reason
+from ..serial_port import open_port as open_line
 from ..url import DeviceURL, choice, positive
 from .base import Display, DisplayError
 from .frames import ENCODINGS, board_text, encode_text_frame
@@ -63,7 +62,7 @@ DEFAULTS = {"baudrate": 9600, "timeout": 1.0, "encoding": "gb2312", "gap_ms": 30
 def open_port(port: str, baudrate: int, timeout: float, what: str) -> Any:
     """A pyserial port, or DisplayError saying what to check."""
     try:
-        return serial.serial_for_url(port, baudrate=baudrate, timeout=min(timeout, 0.05), write_timeout=timeout)
+        return open_line(port, baudrate=baudrate, timeout=min(timeout, 0.05), write_timeout=timeout)
     except LINK_ERRORS as exc:
         raise DisplayError(f"cannot open the {what}'s port {port} ({reason(exc)}): check that the RS-485 adapter "
                            "is plugged in and the port is the right one") from exc

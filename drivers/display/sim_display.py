@@ -8,7 +8,8 @@ pty through pyserial, so every byte goes through the driver as it would on a rea
 screens that exist (`all`: any address); `fault=` one of simulator.FAULTS. The wall is drawn into `out=`/wall.png
 (at most every `wall_s=` seconds, 5 by default, by a drawing thread of the simulator: a
 drawing costs a quarter of a second of CPU). The drivers' own options pass through: gap_ms, width,
-timeout, retries. `.simulator` stays reachable: `display.simulator.set_fault("dead")`.
+timeout, retries. `wire=PATH` opens the bus through spy:// on the pty, dumping the wire to PATH.
+`.simulator` stays reachable: `display.simulator.set_fault("dead")`.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 from ..base import DeviceError
 from ..health import DeviceHealth, DeviceState
 from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
+from ..wire import wired_port
 from .base import Display, DisplayError
 from .frames import ENCODINGS
 from .led_serial import gap_ms, width_option, widths_option
@@ -48,7 +50,7 @@ def addresses_option(text: str) -> frozenset[int] | None:
 
 OPTIONS = {"protocol": choice(*PROTOCOLS), "encoding": choice(*ENCODINGS), "addresses": addresses_option,
            "digits": digits_option, "fault": choice(*FAULTS), "out": str, "gap_ms": gap_ms, "width": width_option,
-           "wall_s": positive(float),
+           "wall_s": positive(float), "wire": str,
            "widths": lambda text: (widths_option(text), text)[1],     # checked here, passed on as written
            "timeout": positive(float), "retries": retries_option}
 DEFAULTS = {"protocol": "led", "encoding": "gb2312", "addresses": None, "digits": 4, "fault": "none",
@@ -87,14 +89,15 @@ class SimDisplay(Display):
         port = sim.start()
         timeout = f"&timeout={o['timeout']:g}" if "timeout" in o else ""
         widths = f"&widths={o['widths']}" if o.get("widths") else ""
+        line = wired_port(port, o.get("wire"))
         try:
             if o["protocol"] == "led":
                 from .led_serial import from_url
-                bus: Display = from_url(f"led+serial://{port}?encoding={o['encoding']}&gap_ms={o['gap_ms']}"
+                bus: Display = from_url(f"led+serial://{line}encoding={o['encoding']}&gap_ms={o['gap_ms']}"
                                         f"&width={o['width']}{widths}{timeout}")
             else:
                 from .modbus7 import from_url as modbus_from_url
-                bus = modbus_from_url(f"modbus7+serial://{port}?digits={o['digits']}&retries={o['retries']}"
+                bus = modbus_from_url(f"modbus7+serial://{line}digits={o['digits']}&retries={o['retries']}"
                                       f"{timeout}")
             bus.open()
         except Exception:

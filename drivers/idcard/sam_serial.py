@@ -9,7 +9,7 @@
 Options: baudrate=115200|57600|38400|19200|9600 (must match the reader; 115200 by default), timeout=SECONDS
 to wait for each answer (1), retries=N more tries of a step whose answer arrives garbled (2).
 In `port=`, everything up to the next `&` is pyserial's; write a `&` inside it as %26.
-A spy:// dump holds every byte on the wire, card data included: diagnose with it, then delete it.
+A spy:// dump holds every byte on the wire except the card's data (select and read answers), masked as xx.
 """
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ import threading
 import time
 from typing import Any
 
-import serial
-
 from ..base import DeviceError
 from ..health import DeviceHealth, DeviceState
-from ..serial_port import LINK_ERRORS, close_port, parse_serial_url, reason
+from ..serial_port import LINK_ERRORS, close_port, open_port, parse_serial_url, reason
 from ..url import DeviceURL, choice, positive
 from .base import CardProtocolError, CardReadError, CitizenCard, IdCardReader
 from .sam_frames import (
@@ -42,6 +40,7 @@ from .sam_frames import (
     SamProtocolError,
     sw3_meaning,
 )
+from .sam_wire import redact_spy
 from .text_block import TEXT_BLOCK_LEN, decode_text_block
 
 logger = logging.getLogger(__name__)
@@ -107,14 +106,15 @@ class SamReader(IdCardReader):
     def _open(self) -> None:
         with self._lock:
             if self.port.lower().startswith("spy://"):
-                logger.warning("ID-card reader %s: spy:// dumps every byte, card data included; delete the dump "
-                               "once the fault is found", self.port)
+                logger.info("ID-card reader %s: spy:// dumps the wire, the card's text and photo masked as xx",
+                            self.port)
             try:
-                self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate, timeout=POLL_S,
-                                                     write_timeout=self.timeout)
+                self._serial = open_port(self.port, baudrate=self.baudrate, timeout=POLL_S,
+                                         write_timeout=self.timeout)
             except LINK_ERRORS as exc:
                 raise DeviceError(f"cannot open the ID-card reader's port {self.port} ({reason(exc)}): check that "
                                   "the reader is plugged in and the port is the right one") from exc
+            redact_spy(self._serial)
             self._presented = False
             try:
                 self._exchange(RESET)

@@ -7,7 +7,7 @@ the driver as it would with a real reader. `card=` is a name of simulator.CARDS 
 `fault=` one of simulator.FAULTS; `reads=` how many reads before the card is lifted, or `stay`.
 `.simulator` stays reachable for tests and technicians: `reader.simulator.present(CARDS["adult"])`,
 `reader.simulator.set_fault("removed")`. `out=` is accepted and unused: the hall server adds it to every
-simulator's URL.
+simulator's URL. `wire=PATH` opens the reader through spy:// on the pty, dumping the wire (card data masked) to PATH.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 from ..base import DeviceError
 from ..health import DeviceHealth, DeviceState
 from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
+from ..wire import wired_port
 from .base import CitizenCard, IdCardReader
 from .sam_serial import SamReader, from_url, retry_count
 from .simulator import CARDS, FAULTS, SamSimulator
@@ -34,7 +35,7 @@ def reads_option(text: str) -> int | None:
 
 
 OPTIONS = {"card": choice("none", *CARDS), "fault": choice(*FAULTS), "reads": reads_option,
-           "timeout": positive(float), "retries": retry_count, "out": str}
+           "timeout": positive(float), "retries": retry_count, "out": str, "wire": str}
 DEFAULTS = {"card": "none", "fault": "none", "reads": 1, "timeout": 1.0, "retries": 2}
 
 
@@ -66,7 +67,8 @@ class SimIdCardReader(IdCardReader):
             sim.present(CARDS[o["card"]], o["reads"])
         port = sim.start()
         try:
-            reader = from_url(f"sam+serial://{port}?timeout={o['timeout']:g}&retries={o['retries']}")
+            reader = from_url(f"sam+serial://{wired_port(port, o.get('wire'))}timeout={o['timeout']:g}"
+                              f"&retries={o['retries']}")
         except Exception:
             sim.stop()
             raise

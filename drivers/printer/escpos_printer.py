@@ -3,6 +3,7 @@
     escpos+tcp://HOST[:PORT]                    Ethernet printer (PORT defaults to 9100)
     escpos+usb://0xVID:0xPID                    USB printer, through pyusb
     escpos+serial:///dev/ttyS0?baudrate=9600    serial printer, through pyserial's serial_for_url
+    escpos+serial://?port=spy:///dev/ttyS0?file=/tmp/printer-wire.txt   the same, its wire dumped to a file
     escpos+file:///dev/usb/lp0                  a printer device file (write-only: no status answers)
     options of all: width=58|80 (paper, default 80), timeout=SECONDS (default 3)
 
@@ -26,6 +27,7 @@ from escpos.printer import File, Network, Serial, Usb
 
 from ..base import DeviceError
 from ..health import DeviceHealth, DeviceState
+from ..serial_port import check_pyserial_url, close_port, open_port
 from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
 from .base import DEFAULT_WIDTH, OFFLINE_CAUSE, ONLINE, PAPER, Printer, PrintError, status_health
 from .receipt import Receipt, write_receipt
@@ -72,7 +74,7 @@ def _usb(url: DeviceURL) -> Escpos:
 def _serial(url: DeviceURL) -> Escpos:
     baud, timeout = url.options["baudrate"], url.options["timeout"]
     p = Serial(devfile=url.path, baudrate=baud, timeout=timeout)
-    p.device = serial.serial_for_url(url.path, baudrate=baud, timeout=timeout, write_timeout=timeout)
+    p.device = open_port(url.path, baudrate=baud, timeout=timeout, write_timeout=timeout)
     return p
 
 
@@ -93,7 +95,7 @@ class Transport:
 TRANSPORTS: dict[str, Transport] = {
     "escpos+tcp": Transport(_tcp, COMMON_OPTIONS, COMMON_DEFAULTS, "host"),
     "escpos+usb": Transport(_usb, COMMON_OPTIONS, COMMON_DEFAULTS, "usb"),
-    "escpos+serial": Transport(_serial, {**COMMON_OPTIONS, "baudrate": positive(int)},
+    "escpos+serial": Transport(_serial, {**COMMON_OPTIONS, "baudrate": positive(int), "port": str},
                                {**COMMON_DEFAULTS, "baudrate": 9600}, "path"),
     "escpos+file": Transport(_file, COMMON_OPTIONS, COMMON_DEFAULTS, "path"),
 }
@@ -118,6 +120,12 @@ def parse_printer_url(raw: str) -> DeviceURL:
     if transport.needs == "host" and not url.host:
         raise DeviceURLError(f"{raw}: no printer host; write {scheme}://HOST[:PORT], e.g. "
                              f"{scheme}://192.168.10.31:9100")
+    if url.options.get("port"):           # escpos+serial://?port=<any pyserial port or URL>, e.g. spy://
+        if url.path:
+            raise DeviceURLError(f"{raw}: the port is given twice (path {url.path!r} and port="
+                                 f"{url.options['port']!r}); keep one")
+        check_pyserial_url(raw, url.options["port"])
+        url = replace(url, path=url.options["port"])
     if transport.needs == "path" and not url.path:
         raise DeviceURLError(f"{raw}: no device path; write {scheme}:///dev/…, e.g. {scheme}:///dev/ttyS0")
     return url
@@ -169,10 +177,13 @@ class EscposPrinter(Printer):
     def _drop(self) -> None:
         p, self._escpos = self._escpos, None
         if p is not None:
+            port = vars(p).get("_device")      # escpos+serial's pyserial port (reading .device would reopen)
             try:
                 p.close()
             except LINK_ERRORS:
                 logger.debug("closing %s failed", self.url.address, exc_info=True)
+            if isinstance(port, serial.SerialBase):
+                close_port(port)                # a spy:// port's dump file too
 
     # -- status ----------------------------------------------------------------------------------
     def health(self) -> DeviceHealth:
