@@ -14,16 +14,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from pages import chromium, expect, serious_axe_problems
 from serverproc import DISTRICT, ServerProcess
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 SUPERVISOR = ("dashsup", "dashsup-password")
 # What a page may log: a failed API call (its error is shown on the page), failed reconnects while down.
@@ -87,11 +81,8 @@ def hall(server):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_sync.sync_playwright() as p:
-        p.selectors.set_test_id_attribute("data-test-id")
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Watch:
@@ -136,11 +127,6 @@ def login(pg, username: str, password: str) -> None:
     pg.get_by_test_id("login-submit").click()
 
 
-def axe_problems(pg) -> list:
-    pg.add_script_tag(path=str(AXE))
-    found = pg.evaluate("axe.run().then(r => r.violations.map(v => ({id: v.id, impact: v.impact,"
-                        " nodes: v.nodes.slice(0, 3).map(n => n.html)})))")
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 # -- tests ----------------------------------------------------------------------------------------
@@ -316,15 +302,15 @@ def test_no_serious_accessibility_problems(browser, server, page, hall):
     hall.open(3)
     hall.issue("WJ-001")
     expect(page.locator('[data-test-id^="ticket-row-"]').first).to_be_visible(timeout=1000)
-    assert axe_problems(page) == []
+    assert serious_axe_problems(page) == []
     page.get_by_test_id(f"window-pause-{3}").click()             # the dialog, open
-    assert axe_problems(page) == []
+    assert serious_axe_problems(page) == []
     page.get_by_test_id("window-dialog-cancel").click()
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     login_page = ctx.new_page()
     login_page.goto(server.url + "/dashboard")
     expect(login_page.get_by_test_id("login-panel")).to_be_visible()
-    assert axe_problems(login_page) == []
+    assert serious_axe_problems(login_page) == []
     ctx.close()
 
 

@@ -19,16 +19,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from kiosk_helpers import KIOSK, KioskProcess, closed_now, devices_file, hall_config, receipts
+from pages import chromium, expect, serious_axe_problems
 from serverproc import ServerProcess
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 MATTER, GROUP = "SH-001", "social"        # 最低生活保障 at 社会事务: window 3 serves it
 MATERIALS = ["居民身份证原件", "户口簿", "家庭收入及财产申报表", "家庭经济状况核对授权书"]
@@ -56,11 +50,8 @@ def hall(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_sync.sync_playwright() as p:
-        p.selectors.set_test_id_attribute("data-test-id")
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium("--autoplay-policy=no-user-gesture-required") as b:
         yield b
-        b.close()
 
 
 class Watch:
@@ -121,11 +112,6 @@ def shown_number(page) -> str:
     return page.get_by_test_id("ticket-number").text_content().strip()
 
 
-def axe_problems(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def small_targets(page) -> list[str]:
@@ -304,7 +290,7 @@ def test_every_screen_is_accessible_with_large_touch_targets(context, hall):
     problems: dict[str, list] = {}
 
     def check(name: str) -> None:
-        found = axe_problems(page) + small_targets(page)
+        found = serious_axe_problems(page) + small_targets(page)
         if found:
             problems[name] = found
 
@@ -344,7 +330,7 @@ def test_after_hours_only_self_service_is_offered(browser, tmp_path):
             expect(page.get_by_test_id("next-opening")).to_contain_text(re.compile(r"08:30|09:00"))
             expect(page.locator("[data-test-id^=group-]:visible")).to_have_count(0)
             expect(page.get_by_test_id("take-ticket")).to_be_hidden()
-            assert axe_problems(page) == [] and small_targets(page) == []
+            assert serious_axe_problems(page) == [] and small_targets(page) == []
             page.get_by_test_id("closed-lookup").click()
             page.get_by_test_id("lookup-input").fill(t["number"])
             page.get_by_test_id("lookup-input").press("Enter")

@@ -6,20 +6,12 @@ screen and a window's screen.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from kiosk_helpers import hall_config
+from pages import chromium, expect, serious_axe_problems
 from serverproc import ServerProcess
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +29,8 @@ def hall(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_sync.sync_playwright() as p:
-        p.selectors.set_test_id_attribute("data-test-id")
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.mark.parametrize("path", ["/", "/t/{id}", "/screen?audio=0", "/screen/window/3?audio=0"])
@@ -51,11 +40,8 @@ def test_the_page_has_no_serious_accessibility_faults(browser, hall, path):
     r = page.goto(hall.url + path.format(id=hall.ticket["id"]))
     assert r.status == 200
     page.wait_for_load_state("networkidle")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
+    problems = serious_axe_problems(page)
     ctx.close()
-    problems = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert problems == []
 
 

@@ -19,15 +19,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from pages import chromium, expect
 from serverproc import DISTRICT, ServerProcess, without_devices
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
 NOTICE = "请携带身份证原件办理业务，过号请到服务台重新取号 · Please bring your ID card"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 # What a page may log while the server is down: its reconnect attempts failing.
@@ -138,11 +133,8 @@ def api(server):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_sync.sync_playwright() as p:
-        p.selectors.set_test_id_attribute("data-test-id")
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

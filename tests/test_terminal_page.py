@@ -15,16 +15,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from api_helpers import clerk_at, issue
+from pages import chromium, expect, serious_axe_problems
 from serverproc import DISTRICT, ServerProcess, without_devices
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-expect = playwright_sync.expect
-
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WINDOW = 3
 CLERK, CLERK_PASSWORD = "termclerk", "termclerk-password"
@@ -93,11 +87,8 @@ def api(server):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_sync.sync_playwright() as p:
-        p.selectors.set_test_id_attribute("data-test-id")
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
@@ -129,11 +120,6 @@ def log_in(page) -> None:
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
 
 
-def axe_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run()")
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 # -- the window's day (the one read the terminal adds to the API) ----------------------------------
@@ -165,7 +151,7 @@ def test_the_logged_out_page_asks_for_a_login_and_is_accessible(page):
     expect(page.get_by_test_id("login-form")).to_be_visible()
     expect(page.get_by_test_id("desk")).to_be_hidden()
     expect(page.get_by_test_id("window-name")).to_contain_text("无差别综合受理 3号")
-    assert axe_violations(page) == []
+    assert serious_axe_problems(page) == []
 
 
 def test_a_wrong_password_shows_the_apis_message(page):
@@ -364,10 +350,10 @@ def test_the_logged_in_page_is_accessible(page, api):
     api.issue("SH-001")
     page.keyboard.press("1")
     expect(page.get_by_test_id("checklist").locator("li")).to_have_count(len(SH001_MATERIALS))
-    assert axe_violations(page) == []
+    assert serious_axe_problems(page) == []
     page.keyboard.press("6")
     expect(page.get_by_test_id("transfer-dialog")).to_be_visible()
-    assert axe_violations(page) == []
+    assert serious_axe_problems(page) == []
     page.get_by_test_id("transfer-cancel").click()
     page.keyboard.press("5")
     expect(page.get_by_test_id("current-number")).to_have_text("—")
