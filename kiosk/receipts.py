@@ -21,7 +21,7 @@ def receipt_for(hall: dict, ticket: dict, url: str, width: int):
     matter = next((m for m in hall.get("matters", ()) if m["code"] == ticket["matter"]), None)
     issued = datetime.fromisoformat(ticket["issued_at"]).astimezone(ZoneInfo(hall.get("timezone") or "Asia/Shanghai"))
     layout = hall.get("receipt") or {}
-    return Receipt(hall_name=hall["name"], number=ticket["number"], matter_name=ticket["matter_name"],
+    return Receipt(hall_name=hall.get("name", ""), number=ticket["number"], matter_name=ticket["matter_name"],
                    waiting_ahead=ticket["waiting_ahead"], estimated_wait_s=ticket["estimated_wait_s"],
                    issued_at=issued.strftime("%Y-%m-%d %H:%M"), status_url=url,
                    materials=list(matter["materials"]) if matter else [], header=list(layout.get("header", ())),

@@ -138,7 +138,8 @@ class Kiosk:
             if (exc.body.get("error") or {}).get("code") == "hall_closed":
                 self._spawn(self.refresh())
             raise
-        hall = self.hall or await self.client.hall()
+        # the ticket is committed on the hall: from here on nothing may fail the answer, or the citizen loses it
+        hall = self.hall or await self._hall_or_empty()
         url = status_url(hall, self.client.server, ticket["id"])
         outcome = ticket.pop("print", None)          # the hall printed it itself (a printer it owns for this kiosk)
         if outcome is None and "printer" in self.devices.devices:
@@ -149,6 +150,12 @@ class Kiosk:
                                         ticket["id"]))
         self._spawn(self.refresh())          # the waiting counts changed
         return {"ticket": ticket, "print": outcome, "status_url": url, "qr_svg": qr_svg(url)}
+
+    async def _hall_or_empty(self) -> dict:
+        try:
+            return await self.client.hall()
+        except (HallUnreachable, HallRefused):
+            return {"name": "", "matters": []}     # a receipt without the hall name and checklist: still a ticket
 
     def _print(self, hall: dict, ticket: dict, url: str) -> dict:
         name = self.devices.devices["printer"].name

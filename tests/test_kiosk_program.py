@@ -19,7 +19,7 @@ from serverproc import ServerProcess, free_port
 
 from kiosk.app import create_app
 from kiosk.cli import main as kiosk_main
-from kiosk.hall_client import HallClient
+from kiosk.hall_client import HallClient, HallUnreachable
 from kiosk.runtime import Kiosk
 from kiosk.search import keys
 from kiosk.settings import SettingsError, load_settings
@@ -126,6 +126,19 @@ def test_a_failed_print_keeps_the_ticket_says_what_to_do_and_alerts_the_hall(kio
             break
         assert time.monotonic() < end, alerts
         time.sleep(0.1)
+
+
+def test_a_ticket_issued_while_the_halls_details_cannot_be_read_is_still_given_and_printed(kiosk, monkeypatch):
+    """The ticket is committed on the hall first: what fails after that may not cost the citizen the ticket."""
+    k = kiosk.app.state.kiosk
+
+    async def unreachable():
+        raise HallUnreachable("the hall's details: connection reset")
+    monkeypatch.setattr(k.client, "hall", unreachable)
+    k.hall = None
+    r = kiosk.post("/api/tickets", json={"matter": MATTER})
+    assert r.status_code == 201, r.text
+    assert r.json()["print"]["ok"] is True and r.json()["ticket"]["number"].startswith("W")
 
 
 def test_the_hall_refusal_comes_through_unchanged(kiosk):
