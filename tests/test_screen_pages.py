@@ -133,7 +133,7 @@ def api(server):
 
 @pytest.fixture(scope="module")
 def browser():
-    with chromium() as b:
+    with chromium("--autoplay-policy=no-user-gesture-required") as b:      # the screen plays each call
         yield b
 
 

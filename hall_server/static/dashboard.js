@@ -1,18 +1,15 @@
 // The supervisor's dashboard /dashboard. No framework, no build.
 //
 // After log-in (a supervisor or admin token, kept in sessionStorage) the page loads GET /api/v1/dashboard,
-// then follows WS /api/v1/events?since=<latest_seq>. Every event that may change what it shows (tickets,
-// windows, device.health, alert.raised…) reads the snapshot again, at most every 250 ms. The socket is
-// watched: closed, failed or silent for 25 s (the server sends a heartbeat every 10 s), it reconnects with
-// back-off from the last seq seen; stream.reset and day.rolled_over start over from a fresh snapshot.
+// then follows WS /api/v1/events?since=<latest_seq> (EventSocket, from event_socket.js). Every event that
+// may change what it shows (tickets, windows, device.health, alert.raised…) reads the snapshot again, at
+// most every 250 ms. The socket is watched: closed, failed or silent for 25 s (the server sends a heartbeat
+// every 10 s), it reconnects with back-off from the last seq seen, and the snapshot is read again once it
+// is back; stream.reset and day.rolled_over start over from a fresh snapshot.
 // Actions post to the API as the logged-in user; an API error is shown as the server wrote it.
 
 const TOKEN_KEY = "onewindow.dashboard.token";
-const DEAD_MS = 25000;
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 5000;
 const REFRESH_GAP_MS = 250;
-const RESYNC_TYPES = new Set(["day.rolled_over", "stream.reset"]);
 const ROLES = new Set(["supervisor", "admin"]);
 const LONG_WAIT_S = Number(document.body.dataset.longWaitS || 1800);
 const STATE_TEXT = {
@@ -24,7 +21,6 @@ const ALERT_TEXT = { print_failed: ["打印失败", "print failed"], away: ["离
 const PRIORITY_TEXT = { elderly: "老", disabled: "残", veteran: "军", pregnant: "孕", appointment: "约" };
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const pad = (n) => String(n).padStart(2, "0");
 
 function h(tag, attrs = {}, ...children) {
@@ -194,10 +190,12 @@ function setConnection(state) {
 
 class Feed {
   constructor() {
-    this.ws = null;
-    this.lastSeq = 0;
-    this.backoff = 0;
-    this.watchdog = null;
+    this.socket = new EventSocket({
+      onEvent: () => this.refreshSoon(),
+      onResync: (e) => this.resync(e),
+      onState: setConnection,
+      onReconnected: () => this.refreshSoon(),
+    });
     this.refreshTimer = null;
     this.refreshing = false;
     this.refreshAgain = false;
@@ -212,12 +210,11 @@ class Feed {
     for (;;) {
       try {
         await this.load();
-        this.connect();
+        if (this.running) this.socket.open();
         return;
       } catch (exc) {
         if (exc instanceof ApiError && (exc.status === 401 || exc.status === 403)) { handleAuth(exc); return; }
-        setConnection("reconnecting");
-        await sleep(this.nextBackoff());
+        await this.socket.backOff();
         if (!this.running) return;
       }
     }
@@ -225,7 +222,7 @@ class Feed {
 
   stop() {
     this.running = false;
-    this.detach();
+    this.socket.close();
     clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
   }
@@ -235,71 +232,19 @@ class Feed {
     setHallTime(snap.now);
     snap.takenMs = hallNowMs();
     this.snap = snap;
-    this.lastSeq = Math.max(this.lastSeq, snap.latest_seq);
+    this.socket.lastSeq = Math.max(this.socket.lastSeq, snap.latest_seq);
     render(snap);
     return snap;
   }
 
-  nextBackoff() {
-    this.backoff = this.backoff ? Math.min(this.backoff * 2, BACKOFF_MAX_MS) : BACKOFF_START_MS;
-    return this.backoff;
-  }
-
-  connect() {
-    if (!this.running) return;
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/api/v1/events?since=${this.lastSeq}`);
-    this.ws = ws;
-    this.arm();
-    ws.onopen = () => {
-      if (ws !== this.ws) return;
-      const after = this.backoff > 0;
-      this.backoff = 0;
-      setConnection("connected");
-      if (after) this.refreshSoon();
-    };
-    ws.onmessage = (m) => {
-      if (ws !== this.ws) return;
-      this.arm();
-      this.receive(JSON.parse(m.data));
-    };
-    ws.onclose = ws.onerror = () => { if (ws === this.ws) this.drop(); };
-  }
-
-  arm() {
-    clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.drop(), DEAD_MS);
-  }
-
-  detach() {
-    clearTimeout(this.watchdog);
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) try { ws.close(); } catch { /* already closed */ }
-  }
-
-  drop() {
-    this.detach();
-    if (!this.running) return;
-    setConnection("reconnecting");
-    setTimeout(() => this.connect(), this.nextBackoff());
-  }
-
-  receive(e) {
-    if (RESYNC_TYPES.has(e.type)) { this.resync(e); return; }
-    if (e.seq === null || e.seq === undefined || e.seq <= this.lastSeq) return;
-    this.lastSeq = e.seq;
-    this.refreshSoon();
-  }
-
   async resync(e) {       // a new day, or a log that started over: from a fresh snapshot's seq
-    this.detach();
+    this.socket.close();
     if (!this.running) return;
-    if (e.type === "stream.reset") this.lastSeq = 0;
-    else if (e.seq) this.lastSeq = e.seq;
-    const lastSeq = this.lastSeq;
+    if (e.type === "stream.reset") this.socket.lastSeq = 0;
+    else if (e.seq) this.socket.lastSeq = e.seq;
+    const lastSeq = this.socket.lastSeq;
     await this.start();
-    if (this.lastSeq < lastSeq) this.lastSeq = lastSeq;
+    if (this.socket.lastSeq < lastSeq) this.socket.lastSeq = lastSeq;
   }
 
   refreshSoon() {

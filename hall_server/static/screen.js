@@ -1,20 +1,17 @@
 // The calling screens: /screen (the hall) and /screen/window/N (one window). No framework, no build.
 //
 // A screen loads the snapshot GET /api/v1/screen, draws it, then follows WS /api/v1/events?since=<seq>
-// and applies each event as it comes. It remembers the last seq applied and, when the socket closes,
-// errors or stays silent for 25 s (the server sends a heartbeat every 10 s), reconnects with back-off
-// (0.5 s doubling to 5 s) from that seq, so no event is missed across a server restart. Waiting counts
-// come from re-reading the snapshot (at most every 500 ms) after events that may change them; a new
-// service day or a stream reset reloads the snapshot. The page itself is never reloaded.
+// (EventSocket, from event_socket.js, loaded before this script) and applies each event as it comes. It
+// remembers the last seq applied and, when the socket closes, errors or stays silent for 25 s (the server
+// sends a heartbeat every 10 s), reconnects with back-off (0.5 s doubling to 5 s) from that seq, so no
+// event is missed across a server restart. Waiting counts come from re-reading the snapshot (at most every
+// 500 ms) after events that may change them; a new service day or a stream reset reloads the snapshot.
+// The page itself is never reloaded.
 
-const DEAD_MS = 25000;
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 5000;
 const REFRESH_GAP_MS = 500;
 const LIVE_MS = 30000;          // a call older than this (replayed after an outage) is shown, not announced
 const KEEP_EVENTS = 500;        // events re-applied over a snapshot that may be older than them
 const WAV_TIMEOUT_MS = 15000;
-const RESYNC_TYPES = new Set(["day.rolled_over", "stream.reset"]);
 const QUIET_TYPES = new Set(["heartbeat", "device.health"]);
 const HANDLED_TYPES = new Set(["ticket.called", "ticket.recalled", "ticket.finished", "ticket.no_show",
   "ticket.transferred", "ticket.serving", "window.opened", "window.paused", "window.resumed", "window.closed"]);
@@ -43,8 +40,6 @@ function h(tag, attrs = {}, ...children) {
   for (const c of children) if (c !== null && c !== undefined && c !== "") e.append(c);
   return e;
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // -- the hall's time: the server's clock and UTC offset, ticking locally ------------------------------
 const clock = { skewMs: 0, offsetMin: 0, known: false, timer: null };
@@ -121,33 +116,33 @@ class Feed {
     this.onEvent = onEvent;             // (event, live) after it is applied
     this.needsRefresh = needsRefresh;   // event -> true when the snapshot should be read again
     this.keep = Number(document.body.dataset.recentCalls || 6);
-    this.lastSeq = 0;
     this.applied = [];                  // the last events applied, for re-applying over a refreshed snapshot
-    this.ws = null;
-    this.backoff = 0;
-    this.watchdog = null;
+    this.socket = new EventSocket({
+      onEvent: (e) => this.receive(e),
+      onResync: () => this.resync(),
+      onState: showConnection,
+      onReconnected: () => this.refreshSoon(),      // counts and the clock, after an outage
+    });
     this.refreshTimer = null;
     this.refreshing = false;
     this.refreshAgain = false;
     this.lastRefresh = 0;
-    this.everConnected = false;
     this.audio = false;                 // the snapshot's: the screen plays the announcements
   }
 
   async start() {
-    this.setConnected(null);
+    showConnection("connecting");
     for (;;) {
       try {
         const snap = await this.fetchSnapshot();
-        this.lastSeq = snap.latest_seq;
+        this.socket.lastSeq = snap.latest_seq;
         this.applied = [];
         this.state = stateFrom(snap, this.keep);
         this.onState(this.state, { initial: true });
-        this.connect();
+        this.socket.open();
         return;
       } catch (err) {
-        this.setConnected(false);
-        await sleep(this.nextBackoff());
+        await this.socket.backOff();
       }
     }
   }
@@ -161,55 +156,7 @@ class Feed {
     return snap;
   }
 
-  nextBackoff() {
-    this.backoff = this.backoff ? Math.min(this.backoff * 2, BACKOFF_MAX_MS) : BACKOFF_START_MS;
-    return this.backoff;
-  }
-
-  connect() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/api/v1/events?since=${this.lastSeq}`);
-    this.ws = ws;
-    this.arm();
-    ws.onopen = () => {
-      if (ws !== this.ws) return;
-      this.backoff = 0;
-      this.setConnected(true);
-      if (this.everConnected) this.refreshSoon();    // counts and the clock, after an outage
-      this.everConnected = true;
-    };
-    ws.onmessage = (m) => {
-      if (ws !== this.ws) return;
-      this.arm();
-      this.receive(JSON.parse(m.data));
-    };
-    ws.onclose = ws.onerror = () => {
-      if (ws === this.ws) this.drop();
-    };
-  }
-
-  arm() {
-    clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.drop(), DEAD_MS);
-  }
-
-  detach() {
-    clearTimeout(this.watchdog);
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) try { ws.close(); } catch { /* already closed */ }
-  }
-
-  drop() {       // the socket closed, failed or went silent: try again from the last seq
-    this.detach();
-    this.setConnected(false);
-    setTimeout(() => this.connect(), this.nextBackoff());
-  }
-
-  receive(e) {
-    if (RESYNC_TYPES.has(e.type)) { this.resync(); return; }
-    if (e.seq === null || e.seq === undefined || e.seq <= this.lastSeq) return;
-    this.lastSeq = e.seq;
+  receive(e) {           // an event after the last seq seen
     applyEvent(this.state, e);
     this.applied.push(e);
     if (this.applied.length > KEEP_EVENTS) this.applied.splice(0, this.applied.length - KEEP_EVENTS);
@@ -219,7 +166,7 @@ class Feed {
   }
 
   async resync() {        // a new service day, or a stream that started over: everything from the snapshot
-    this.detach();
+    this.socket.close();
     await this.start();
   }
 
@@ -235,7 +182,7 @@ class Feed {
     this.lastRefresh = Date.now();
     try {
       const snap = await this.fetchSnapshot();
-      if (this.ws === null) return;             // disconnected or resyncing meanwhile: that path redraws
+      if (!this.socket.active) return;          // disconnected or resyncing meanwhile: that path redraws
       const st = stateFrom(snap, this.keep);
       // the snapshot shows everything up to its latest_seq; events after it that we applied may be missing
       for (const e of this.applied) if (e.seq > snap.latest_seq) applyEvent(st, e);
@@ -246,13 +193,13 @@ class Feed {
       if (this.refreshAgain) { this.refreshAgain = false; this.refreshSoon(); }
     }
   }
+}
 
-  setConnected(ok) {
-    const c = $("connection");
-    if (!c) return;
-    c.dataset.state = ok === null ? "connecting" : ok ? "connected" : "reconnecting";
-    c.hidden = ok !== false;
-  }
+function showConnection(state) {     // "connecting", "connected", "reconnecting": shown only the last
+  const c = $("connection");
+  if (!c) return;
+  c.dataset.state = state;
+  c.hidden = state !== "reconnecting";
 }
 
 // -- announcements: the screen plays /api/v1/announcements/<seq>.wav, one at a time, in seq order ------

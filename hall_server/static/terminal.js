@@ -3,17 +3,14 @@
 // Log-in: POST /api/v1/auth/login, the token kept in sessionStorage (a reload keeps the session, closing
 // the tab ends it), then POST /api/v1/windows/N/login. The page's state is read from the API — the hall
 // (matters, windows), the window, its current ticket, the queue and the window's day — and kept right by
-// following WS /api/v1/events?since=<seq> as the calling screens do: an event that touches this window
-// re-reads the window and its day, any ticket event re-reads the waiting counts (each at most every
-// 400 ms); the socket reconnects with back-off from the last seq, and a new day or a stream reset
-// reloads everything. API errors are shown as they come, Chinese first, English below.
+// following WS /api/v1/events?since=<seq> as the calling screens do (EventSocket, from event_socket.js):
+// an event that touches this window re-reads the window and its day, any ticket event re-reads the
+// waiting counts (each at most every 400 ms); the socket reconnects with back-off from the last seq, and
+// a new day or a stream reset reloads everything. API errors are shown as they come, Chinese first,
+// English below.
 
-const DEAD_MS = 25000;
-const BACKOFF_START_MS = 500;
-const BACKOFF_MAX_MS = 5000;
 const REFRESH_GAP_MS = 400;
 const SESSION_KEY = "onewindow.terminal";
-const RESYNC_TYPES = new Set(["day.rolled_over", "stream.reset"]);
 const KEYS = { 1: "call-next", 2: "recall", 3: "start", 4: "skip", 5: "finish", 6: "transfer", 7: "pause",
   8: "resume", 9: "open", 0: "close" };
 const PRIORITY = { normal: ["普通", "regular"], elderly: ["老年人优先", "elderly, priority"],
@@ -29,7 +26,6 @@ const OUTCOME = { active: "办理中", done: "办结", no_show: "过号", transf
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
 const n = Number(document.body.dataset.window);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const pad = (x) => String(x).padStart(2, "0");
 
 function h(tag, attrs = {}, ...children) {
@@ -305,63 +301,25 @@ async function loadAll() {
 }
 
 // -- the event feed -----------------------------------------------------------------------------------
-const feed = {
-  ws: null, lastSeq: 0, backoff: 0, watchdog: null, everConnected: false,
-  pending: { window: false, queue: false }, timer: null, lastRefresh: 0, running: false,
-
-  nextBackoff() {
-    this.backoff = this.backoff ? Math.min(this.backoff * 2, BACKOFF_MAX_MS) : BACKOFF_START_MS;
-    return this.backoff;
-  },
-
-  connect() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${proto}//${location.host}/api/v1/events?since=${this.lastSeq}`);
-    this.ws = ws;
-    this.arm();
-    ws.onopen = () => {
-      if (ws !== this.ws) return;
-      this.backoff = 0;
-      setConnected(true);
-      if (this.everConnected) this.refreshSoon(true, true);   // what changed while we were away
-      this.everConnected = true;
-    };
-    ws.onmessage = (m) => { if (ws === this.ws) { this.arm(); this.receive(JSON.parse(m.data)); } };
-    ws.onclose = ws.onerror = () => { if (ws === this.ws) this.drop(); };
-  },
-
-  arm() {
-    clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.drop(), DEAD_MS);
-  },
-
-  detach() {
-    clearTimeout(this.watchdog);
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) try { ws.close(); } catch { /* already closed */ }
-  },
-
-  drop() {
-    this.detach();
-    setConnected(false);
-    setTimeout(() => { if (!this.ws) this.connect(); }, this.nextBackoff());
-  },
-
-  receive(e) {
-    if (e.type === "stream.reset") {           // another log (a restored backup): follow it from its end
-      this.lastSeq = e.data.latest_seq;
-      this.refreshSoon(true, true);
-      return;
-    }
-    if (e.seq === null || e.seq === undefined || e.seq <= this.lastSeq) return;
-    this.lastSeq = e.seq;
-    if (RESYNC_TYPES.has(e.type)) { this.refreshSoon(true, true); return; }    // a new day: all again
+const socket = new EventSocket({
+  onEvent(e) {
     const d = e.data || {};
     const mine = d.window === n || d.from_window === n || d.to_window === n;
-    if (mine && (e.type.startsWith("window.") || e.type.startsWith("ticket."))) this.refreshSoon(true, true);
-    else if (e.type.startsWith("ticket.")) this.refreshSoon(false, true);
+    if (mine && (e.type.startsWith("window.") || e.type.startsWith("ticket."))) feed.refreshSoon(true, true);
+    else if (e.type.startsWith("ticket.")) feed.refreshSoon(false, true);
   },
+  onResync(e) {           // the socket goes on, and everything is read again
+    if (e.type === "stream.reset") socket.lastSeq = e.data.latest_seq;   // another log (a backup): from its end
+    else if (e.seq > socket.lastSeq) socket.lastSeq = e.seq;             // a new day
+    else return;
+    feed.refreshSoon(true, true);
+  },
+  onState: showConnection,
+  onReconnected: () => feed.refreshSoon(true, true),      // what changed while we were away
+});
+
+const feed = {
+  pending: { window: false, queue: false }, timer: null, lastRefresh: 0, running: false,
 
   refreshSoon(win, queue) {
     this.pending.window ||= win;
@@ -390,10 +348,10 @@ const feed = {
   },
 };
 
-function setConnected(ok) {
+function showConnection(state) {       // "connected" or "reconnecting": shown only the last
   const c = $("connection");
-  c.dataset.state = ok ? "connected" : "reconnecting";
-  c.hidden = ok;
+  c.dataset.state = state;
+  c.hidden = state === "connected";
 }
 
 // -- acting -------------------------------------------------------------------------------------------
@@ -501,10 +459,7 @@ async function enter(fresh) {           // the token is good: take the window (a
   await loadAll();
   showView(true);
   if (document.activeElement) document.activeElement.blur();
-  if (!feed.ws) {
-    feed.lastSeq = st.day.latest_seq;
-    feed.connect();
-  }
+  if (!socket.active) socket.open(st.day.latest_seq);
 }
 
 function expired(e) {
@@ -584,8 +539,7 @@ async function main() {
       return;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) { expired(e); return; }
-      setConnected(false);
-      await sleep(feed.nextBackoff());
+      await socket.backOff();
     }
   }
 }
