@@ -29,6 +29,7 @@ from .remote_devices import RemoteDevices
 log = logging.getLogger(__name__)
 BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
 REMOTE_CHECK_S = 5.0     # how often the devices kiosk programs report are checked for silence
+START_AFTER_S = {"camera": 3.0}   # kinds whose drivers are slow to load start this long after the hall
 CARD_WAIT_S = 0.3        # a card reader is asked for a card this long at a time, between health checks
 # What a card reader's watcher is told: (device config, the card or None, why a read failed or None)
 CardHandler = Callable[[DeviceConfig, Any, str | None], Awaitable[None]]
@@ -121,6 +122,8 @@ class DeviceSupervisor:
     # -- one task per device ---------------------------------------------------------------------
     async def _run(self, s: Supervised) -> None:
         backoff = BACKOFF_START_S
+        # OpenCV takes half a second to import, holding the GIL: cameras start once the hall answers
+        await asyncio.sleep(START_AFTER_S.get(s.cfg.kind, 0.0))
         try:
             # in a thread: the first device of a kind imports its drivers (python-escpos alone takes
             # most of a second), which must not hold up the server's first answers

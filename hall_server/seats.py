@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .devices import START_AFTER_S
 from .events import append_event
 from .seat_rules import Clear, Raise, SeatRules
 from .store import Change
@@ -71,7 +72,10 @@ class SeatMonitor:
 
     # -- one thread per camera -------------------------------------------------------------------
     def _watch(self, camera: str, seats: list) -> None:
-        from drivers.camera.presence import Roi, SeatPresence  # OpenCV loads only in a hall with seats
+        # OpenCV loads only in a hall with seats, and only once the hall answers (the import holds the GIL)
+        if self._stop.wait(START_AFTER_S["camera"]):
+            return
+        from drivers.camera.presence import Roi, SeatPresence
 
         models = {s.window: SeatPresence(Roi(*s.roi), debounce_s=self.policy.debounce_s,
                                          use_faces=self.policy.use_faces) for s in seats}

@@ -32,6 +32,11 @@ import numpy as np
 from ..url import DeviceURL, DeviceURLError, boolean, parse_url, positive
 from .base import Camera, SourceEnded, SourceError, redact_url
 
+# Each camera already works in threads of its own (a grabber; the hall's seat worker). OpenCV's thread pool on top
+# of those would fan every resize, blur and decode out across the cores and spin there, taking them from the
+# hall server's event loop: one OpenCV thread per caller (bench/cameras.py measures the same way).
+cv2.setNumThreads(1)
+
 NETWORK = ("rtsp://", "rtsps://", "http://", "https://")
 FILE_ONLY, USB_ONLY = ("loop", "realtime", "speed"), ("width", "height")
 OPTIONS = {"rate": positive(float), "stale_s": positive(float), "width": positive(int), "height": positive(int),
