@@ -6,9 +6,10 @@ constructing never does, so a device object can be made, inspected and closed wi
 from __future__ import annotations
 
 import abc
+import contextlib
 from typing import Any, ClassVar
 
-from .health import DeviceHealth
+from .health import DeviceHealth, DeviceState
 from .redact import redact
 from .url import DeviceURL
 
@@ -65,3 +66,20 @@ class Device(abc.ABC):
     def _redact_keys(self) -> frozenset[str]:
         from .redact import PERSONAL_KEYS
         return PERSONAL_KEYS | self.personal_keys
+
+
+def checked_health(dev: Device) -> DeviceHealth:
+    """Open the device if it is closed, then ask its health; whatever the driver raises is an offline device.
+    An offline device is closed (closing a vanished one may fail too), so the next check reopens it. Blocking:
+    supervisors call it from their own threads."""
+    try:
+        if not dev.is_open:
+            dev.open()
+        health = dev.health()
+    except Exception as exc:  # a driver's failure is this device's state, never its supervisor's
+        health = DeviceHealth(DeviceState.OFFLINE, f"{type(exc).__name__}: {exc}")
+    if health.state is DeviceState.OFFLINE and dev.is_open:
+        with contextlib.suppress(Exception):
+            dev.close()
+        dev.is_open = False
+    return health

@@ -6,6 +6,7 @@ missing dependency is an ImportError saying so — never a silent "unknown schem
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -55,6 +56,12 @@ def registry(kind: str) -> Registry:
     if kind not in _registries:
         _registries[kind] = Registry(kind)
     return _registries[kind]
+
+
+def drivers_of(kind: str) -> Registry:
+    """The registry of a kind with its drivers imported (and so registered): what opens a device by URL."""
+    importlib.import_module(f"drivers.{kind}")
+    return registry(kind)
 
 
 def kinds() -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drivers.base import Device
+from drivers.base import Device, checked_health
 from drivers.health import DeviceHealth, DeviceState
-from drivers.registry import registry
+from drivers.registry import drivers_of
 from drivers.url import DeviceURLError
 
 from .config import DeviceConfig
@@ -73,7 +72,7 @@ class DeviceSupervisor:
         self._on_key = on_key        # caller keypads (devices with read_key) are watched when set
         keypads = sum(d.kind == "caller" for d in devices)
         self._key_pool = ThreadPoolExecutor(keypads, thread_name_prefix="keypad") if keypads else None
-        self._create = create or (lambda cfg: _driver(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
+        self._create = create or (lambda cfg: drivers_of(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
         self._remote = RemoteDevices(self._log_change, now, own=self.devices)
         self._tasks: list[asyncio.Task] = []
@@ -136,7 +135,7 @@ class DeviceSupervisor:
             return
         while True:
             async with s.lock:
-                health = await self._check(s)
+                health = await asyncio.to_thread(checked_health, s.device)
             await self._record(s, health)
             if s.device.is_open:
                 backoff = BACKOFF_START_S
@@ -187,20 +186,6 @@ class DeviceSupervisor:
             return self._key_pool, dev.read_key, lambda cfg, press, _problem: on_key(cfg, press)
         return None
 
-    async def _check(self, s: Supervised) -> DeviceHealth:
-        dev = s.device
-        try:
-            if not dev.is_open:
-                await asyncio.to_thread(dev.open)
-            health = await asyncio.to_thread(dev.health)
-        except Exception as exc:  # a driver's failure is this device's state, never the server's
-            health = DeviceHealth(DeviceState.OFFLINE, f"{type(exc).__name__}: {exc}")
-        if health.state is DeviceState.OFFLINE and dev.is_open:
-            with contextlib.suppress(Exception):       # closing a vanished device may fail too
-                await asyncio.to_thread(dev.close)
-            dev.is_open = False
-        return health
-
     async def _record(self, s: Supervised, health: DeviceHealth) -> None:
         before, first = s.health, not s.since
         if not first and health.state == before.state:
@@ -243,12 +228,6 @@ class DeviceSupervisor:
     async def check_remote(self) -> None:
         """Mark the devices of kiosks that stopped reporting offline (one device.health event each)."""
         await self._remote.check()
-
-
-def _driver(kind: str):
-    """The registry of a kind, its drivers imported (and so registered) on first use."""
-    importlib.import_module(f"drivers.{kind}")
-    return registry(kind)
 
 
 class DeviceUnavailable(RuntimeError):

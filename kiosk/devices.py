@@ -8,16 +8,15 @@ health check half-way. A broken device never stops the kiosk: it only shows in t
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from drivers.base import Device
+from drivers.base import Device, checked_health
 from drivers.health import DeviceHealth, DeviceState
-from drivers.registry import registry
+from drivers.registry import drivers_of
 from drivers.url import DeviceURLError
 
 from .settings import DeviceSection, KioskSettings
@@ -57,7 +56,7 @@ class KioskDevices:
                 self.devices[kind] = LocalDevice(f"{kiosk}-{kind}", kind, section)
         self._on_card = on_card
         self._on_change = on_change or (lambda d: None)
-        self._create = create or (lambda kind, url: _registry(kind).create(url))
+        self._create = create or (lambda kind, url: drivers_of(kind).create(url))
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -108,7 +107,7 @@ class KioskDevices:
         backoff = BACKOFF_START_S
         while not self._stop.is_set():
             with d.lock:
-                health = _check(d.device)
+                health = checked_health(d.device)
             self._record(d, health)
             if d.device.is_open:
                 backoff = BACKOFF_START_S
@@ -180,22 +179,3 @@ class _Using(contextlib.AbstractContextManager):
 
     def __exit__(self, *exc: object) -> None:
         self._d.lock.release()
-
-
-def _check(dev: Device) -> DeviceHealth:
-    try:
-        if not dev.is_open:
-            dev.open()
-        health = dev.health()
-    except Exception as exc:  # a driver's failure is this device's state, never the kiosk's
-        health = DeviceHealth(DeviceState.OFFLINE, f"{type(exc).__name__}: {exc}")
-    if health.state is DeviceState.OFFLINE and dev.is_open:
-        with contextlib.suppress(Exception):
-            dev.close()
-        dev.is_open = False
-    return health
-
-
-def _registry(kind: str):
-    importlib.import_module(f"drivers.{kind}")
-    return registry(kind)

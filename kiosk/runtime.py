@@ -211,8 +211,10 @@ class Kiosk:
             return
         body = None if card is None else _card_body(card)
         future = asyncio.run_coroutine_threadsafe(self._swipe(body, problem), self._loop)
-        with contextlib.suppress(Exception):
+        try:
             future.result(timeout=15)      # one card at a time, in order
+        except Exception:                  # the page then hears nothing: say why in the log
+            log.exception("the card read at %s could not be handed to the hall", self.name)
 
     async def _swipe(self, body: dict | None, problem: str | None) -> None:
         if body is None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from serverproc import DISTRICT, ROOT, without_devices
 
+from drivers.registry import drivers_of
 from hall_server.diagnose import FAIL, OK, WARN, Check, advice, devices, system
 from hall_server.diagnose.cli import main as diagnose_main
 
@@ -37,10 +38,7 @@ def camera_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("camera")
     (folder / "seats.txt").write_text(CAMERA_SCRIPT, encoding="utf-8")
     _camera_dir[:] = [folder]
-    from drivers.registry import registry
-    from hall_server.devices import _driver
-    _driver("camera")
-    registry("camera").create(camera_url()).simulator.render()
+    drivers_of("camera").create(camera_url()).simulator.render()
     return folder
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from drivers.health import DeviceState
 from drivers.redact import redact
+from drivers.registry import drivers_of
 
-from ..devices import _driver, hall_url
+from ..devices import hall_url
 from . import FAIL, OK, WARN, Check
 from .advice import advise
 from .checks import KINDS, screen_addresses
@@ -162,7 +163,7 @@ def create(kind: str, url: str, sim_dir: Path):
         return registry("voice").create(url)
     if url.startswith("sim://"):        # a simulator writes under diagnose-sim, whatever out= its URL names
         url = re.sub(r"([?&])out=[^&]*&?", r"\1", url).rstrip("?&")
-    return _driver(kind).create(hall_url(url, sim_dir, kind))
+    return drivers_of(kind).create(hall_url(url, sim_dir, kind))
 
 
 def settle(dev, kind: str):
