@@ -106,6 +106,15 @@ class SeatRules:
         taken, self._times = dict(self._times), defaultdict(lambda: dict.fromkeys(PRESENCE, 0.0))
         return taken
 
+    def pending_times(self, at: datetime) -> dict[tuple[int, str], dict[str, float]]:
+        """What take_times would give at `at`, without taking it (for reading totals between writes)."""
+        out = {k: dict(v) for k, v in self._times.items()}
+        for s in self.seats.values():
+            if s.clerk and s.accrued_to is not None and at > s.accrued_to:
+                row = out.setdefault((s.window, s.clerk), dict.fromkeys(PRESENCE, 0.0))
+                row[s.presence] += (at - s.accrued_to).total_seconds()
+        return out
+
     def away_for(self, window: int, at: datetime) -> float:
         """Seconds the clerk has been away from an attended window (0 when not)."""
         since = self.seats[window].counting_since

@@ -110,7 +110,8 @@ class SeatMonitor:
     def _post(self, window: int, state: str) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            asyncio.run_coroutine_threadsafe(self._presence(window, state), loop)
+            future = asyncio.run_coroutine_threadsafe(self._presence(window, state), loop)
+            future.add_done_callback(_log_failure)
 
     # -- the hall's side ---------------------------------------------------------------------------
     async def _presence(self, window: int, state: str) -> None:
@@ -234,15 +235,29 @@ class SeatMonitor:
         log.info("deleted %d expired evidence snapshot(s)", len(rows))
 
     # -- what the API shows ----------------------------------------------------------------------------
-    async def status(self) -> list[dict]:
+    def time_rows(self, day: str) -> list[dict]:
+        """On-seat, away and unknown seconds per window and clerk on `day`: what is written, plus (today) what
+        has accrued since the last write — read, not written, so a dashboard that reads often costs no commits."""
         now = self.hall.clock.now()
-        await self._flush(now)
-        day = self.hall.engine.today(now)
-        totals: dict[int, dict] = {}
+        rows: dict[tuple[int, str], dict[str, float]] = {}
         for r in self.hall.store.read.execute(
-                "SELECT window, SUM(present_s), SUM(away_s), SUM(unknown_s) FROM seat_time WHERE service_day=?"
-                " GROUP BY window", (day,)):
-            totals[r[0]] = {"present_s": round(r[1]), "away_s": round(r[2]), "unknown_s": round(r[3])}
+                "SELECT window, clerk, present_s, away_s, unknown_s FROM seat_time WHERE service_day=?", (day,)):
+            rows[(r[0], r[1])] = {"present": r[2], "away": r[3], "unknown": r[4]}
+        if day == self.hall.engine.today(now):
+            for key, t in self.rules.pending_times(now).items():
+                row = rows.setdefault(key, {"present": 0.0, "away": 0.0, "unknown": 0.0})
+                for state, seconds in t.items():
+                    row[state] += seconds
+        return [{"window": w, "clerk": c, "present_s": round(t["present"]), "away_s": round(t["away"]),
+                 "unknown_s": round(t["unknown"])} for (w, c), t in sorted(rows.items())]
+
+    def status(self) -> list[dict]:
+        now = self.hall.clock.now()
+        totals: dict[int, dict] = {}
+        for r in self.time_rows(self.hall.engine.today(now)):
+            sums = totals.setdefault(r["window"], {"present_s": 0, "away_s": 0, "unknown_s": 0})
+            for k in sums:
+                sums[k] += r[k]
         out = []
         for window, seat in sorted(self.seats.items()):
             s = self.rules.seats[window]
@@ -252,6 +267,12 @@ class SeatMonitor:
                         "away_s": round(self.rules.away_for(window, now)), "alert": s.alert_since is not None,
                         "today": totals.get(window, {"present_s": 0, "away_s": 0, "unknown_s": 0})})
         return out
+
+
+def _log_failure(future) -> None:
+    """A presence change the hall could not record (the store refused it): said in the log, not lost silently."""
+    if not future.cancelled() and future.exception() is not None:
+        log.error("recording a seat's presence failed", exc_info=future.exception())
 
 
 def _reference_from(dev: Any, models) -> None:

@@ -138,7 +138,7 @@ async def get_dashboard(hall: Hall = Depends(get_hall), who: Principal = Depends
         "devices": hall.devices.snapshot(),
         "announcer": hall.announcer.status(),
         "alerts": _alerts(hall, now),
-        "seats": await hall.seats.status(),
+        "seats": hall.seats.status(),
         "tickets": _waiting(hall, queue["service_day"], now),
     }
 

@@ -17,19 +17,13 @@ router = APIRouter(prefix="/api/v1", tags=["seats"])
 
 @router.get("/seats", summary="Every watched window's seat: present/away/unknown, since when, alert, time today")
 async def seats(hall: Hall = Depends(get_hall), who: Principal = Depends(require(*WATCHERS))) -> list[dict]:
-    return await hall.seats.status()
+    return hall.seats.status()
 
 
 @router.get("/seats/time", summary="On-seat, away and unknown seconds per window and clerk on a day (default today)")
 async def seat_time(day: date | None = None, hall: Hall = Depends(get_hall),
                     who: Principal = Depends(require("supervisor", "admin"))) -> list[dict]:
-    if day is None:
-        await hall.seats.status()          # writes what has accrued so far
-    rows = hall.store.read.execute(
-        "SELECT window, clerk, present_s, away_s, unknown_s FROM seat_time WHERE service_day=?"
-        " ORDER BY window, clerk", (day.isoformat() if day else hall.engine.today(),)).fetchall()
-    return [{"window": r[0], "clerk": r[1], "present_s": round(r[2]), "away_s": round(r[3]),
-             "unknown_s": round(r[4])} for r in rows]
+    return hall.seats.time_rows(day.isoformat() if day else hall.engine.today())
 
 
 @router.get("/evidence/{evidence_id}", summary="The snapshot kept as evidence of a 离岗 alert (JPEG; blurred "
