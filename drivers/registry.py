@@ -58,6 +58,14 @@ def registry(kind: str) -> Registry:
     return _registries[kind]
 
 
+def lazy(package: str, module: str, factory: str = "from_url") -> Factory:
+    """A factory that imports `package.module` on first use and calls its `factory(url)`: a kind registers all
+    its schemes at once, and a driver's libraries (python-escpos, OpenCV, …) load only when it is used."""
+    def create(raw: str) -> Device:
+        return getattr(importlib.import_module(f".{module}", package), factory)(raw)
+    return create
+
+
 def drivers_of(kind: str) -> Registry:
     """The registry of a kind with its drivers imported (and so registered): what opens a device by URL."""
     importlib.import_module(f"drivers.{kind}")

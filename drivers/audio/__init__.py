@@ -9,25 +9,16 @@ Tools for the pipeline format are in `wav` (join, scale, trim_silence, …) and 
 """
 from __future__ import annotations
 
-import importlib
-
-from ..registry import registry
+from ..registry import lazy, registry
 from .base import CHANNELS, SAMPLE_RATE, SAMPLE_WIDTH, AudioError, AudioSink, Utterance, Voice
 
 __all__ = ["CHANNELS", "SAMPLE_RATE", "SAMPLE_WIDTH", "AudioError", "AudioSink", "Utterance", "Voice"]
 
 
-def _lazy(module: str, factory: str = "from_url"):
-    """A factory importing its driver module on first use."""
-    def create(raw: str):
-        return getattr(importlib.import_module(f".{module}", __name__), factory)(raw)
-    return create
-
-
-for _kind, _scheme, _factory in (("voice", "tts", _lazy("espeak_voice")),
-                                 ("voice", "clips", _lazy("clips_voice")),
-                                 ("audio", "alsa", _lazy("alsa_sink")),
-                                 ("audio", "screen", _lazy("screen_sink")),
-                                 ("audio", "sim", _lazy("sim_sink", "sim_from_url"))):
+for _kind, _scheme, _factory in (("voice", "tts", lazy(__name__, "espeak_voice")),
+                                 ("voice", "clips", lazy(__name__, "clips_voice")),
+                                 ("audio", "alsa", lazy(__name__, "alsa_sink")),
+                                 ("audio", "screen", lazy(__name__, "screen_sink")),
+                                 ("audio", "sim", lazy(__name__, "sim_sink", "sim_from_url"))):
     if _scheme not in registry(_kind).schemes:
         registry(_kind).register(_scheme, _factory)

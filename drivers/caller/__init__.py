@@ -9,19 +9,11 @@ from .base import Keypad, KeyPress
 
 __all__ = ["KeyPress", "Keypad"]
 
-import importlib
 
-from ..registry import registry
-
-
-def _lazy(module: str, factory: str = "from_url"):
-    """A factory importing its driver module on first use."""
-    def create(raw: str):
-        return getattr(importlib.import_module(f".{module}", __name__), factory)(raw)
-    return create
-
+from ..registry import lazy, registry
 
 _keypads = registry("caller")
-for _scheme, _factory in (("caller+serial", _lazy("serial_keypad")), ("sim", _lazy("sim_caller", "sim_from_url"))):
+for _scheme, _factory in (("caller+serial", lazy(__name__, "serial_keypad")),
+                          ("sim", lazy(__name__, "sim_caller", "sim_from_url"))):
     if _scheme not in _keypads.schemes:
         _keypads.register(_scheme, _factory)

@@ -12,22 +12,13 @@ from its grabber thread; see base.py.
 """
 from __future__ import annotations
 
-import importlib
-
-from ..registry import registry
+from ..registry import lazy, registry
 from .base import Camera, CameraError, Frame, redact_url
 
 __all__ = ["Camera", "CameraError", "Frame", "redact_url"]
 
 
-def _lazy(module: str, factory: str = "from_url"):
-    """A factory importing its driver module on first use (OpenCV only loads when a camera is made)."""
-    def create(raw: str):
-        return getattr(importlib.import_module(f".{module}", __name__), factory)(raw)
-    return create
-
-
 _cameras = registry("camera")
-for _scheme, _factory in (("cv", _lazy("cv_camera")), ("sim", _lazy("sim_camera", "sim_from_url"))):
+for _scheme, _factory in (("cv", lazy(__name__, "cv_camera")), ("sim", lazy(__name__, "sim_camera", "sim_from_url"))):
     if _scheme not in _cameras.schemes:
         _cameras.register(_scheme, _factory)

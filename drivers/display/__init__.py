@@ -9,20 +9,11 @@ from .base import Display, DisplayError
 
 __all__ = ["Display", "DisplayError"]
 
-import importlib
 
-from ..registry import registry
-
-
-def _lazy(module: str, factory: str = "from_url"):
-    """A factory importing its driver module on first use (Pillow only loads for sim://display)."""
-    def create(raw: str):
-        return getattr(importlib.import_module(f".{module}", __name__), factory)(raw)
-    return create
-
+from ..registry import lazy, registry
 
 _displays = registry("display")
-for _scheme, _factory in (("led+serial", _lazy("led_serial")), ("modbus7+serial", _lazy("modbus7")),
-                          ("sim", _lazy("sim_display", "sim_from_url"))):
+for _scheme, _factory in (("led+serial", lazy(__name__, "led_serial")), ("modbus7+serial", lazy(__name__, "modbus7")),
+                          ("sim", lazy(__name__, "sim_display", "sim_from_url"))):
     if _scheme not in _displays.schemes:
         _displays.register(_scheme, _factory)

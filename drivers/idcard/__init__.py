@@ -9,16 +9,8 @@ from .base import RESIDENT_ID, SOCIAL_SECURITY, CardProtocolError, CardReadError
 __all__ = ["RESIDENT_ID", "SOCIAL_SECURITY", "CardProtocolError", "CardReadError", "CitizenCard", "IdCardReader",
            "mask_name"]
 
-import importlib
 
-from ..registry import registry
-
-
-def _lazy(module: str, factory: str = "from_url"):
-    """A factory importing its driver module on first use (pyscard only loads for a pcsc:// reader)."""
-    def create(raw: str):
-        return getattr(importlib.import_module(f".{module}", __name__), factory)(raw)
-    return create
+from ..registry import lazy, registry
 
 
 def _sim(raw: str):
@@ -30,10 +22,11 @@ def _sim(raw: str):
         from ..url import DeviceURLError
         raise DeviceURLError(f"{raw}: the ID-card simulators are sim://idcard (SAM serial) and sim://sscard "
                              f"(social-security card through pcscd), not sim://{host}")
-    return _lazy(module, "sim_from_url")(raw)
+    return lazy(__name__, module, "sim_from_url")(raw)
 
 
 _readers = registry("idcard")
-for _scheme, _factory in (("sam+serial", _lazy("sam_serial")), ("pcsc", _lazy("pcsc_reader")), ("sim", _sim)):
+for _scheme, _factory in (("sam+serial", lazy(__name__, "sam_serial")), ("pcsc", lazy(__name__, "pcsc_reader")),
+                          ("sim", _sim)):
     if _scheme not in _readers.schemes:
         _readers.register(_scheme, _factory)
