@@ -5,13 +5,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -31,12 +28,13 @@ from .api import (
     tickets,
     windows,
 )
-from .errors import HallError, ticket_not_found
+from .errors import HallError
 from .runtime import Hall
-from .store import StoreUnavailable
+from .store.database import StoreUnavailable
+from .web import pages
+from .web.templates import STATIC
 
 log = logging.getLogger(__name__)
-HERE = Path(__file__).parent
 TICK_S = 30.0
 
 
@@ -57,8 +55,8 @@ def create_app(hall_rt: Hall) -> FastAPI:
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats):
         app.include_router(module.router)
-    templates = _Templates()
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(HallError)
     async def hall_error(_: Request, exc: HallError) -> JSONResponse:
@@ -103,43 +101,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
                         "if it happens again give the server log to a technician", status=500)
         return JSONResponse(err.body(), status_code=500)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def landing(request: Request) -> HTMLResponse:
-        rt: Hall = request.app.state.hall
-        return templates.TemplateResponse(request, "index.html", {
-            "cfg": rt.cfg, "windows": rt.views.windows(rt.store.read),
-            "queue": rt.views.queue(rt.store.read, rt.clock.now()),
-            "groups": {g.code: g for g in rt.cfg.groups}})
-
-    @app.get("/t/{ticket_id}", response_class=HTMLResponse, include_in_schema=False)
-    async def ticket_status(request: Request, ticket_id: int) -> HTMLResponse:
-        """The page a receipt's QR code opens on a citizen's phone."""
-        rt: Hall = request.app.state.hall
-        t = rt.views.ticket(rt.store.read, ticket_id, rt.clock.now())
-        if t is None:
-            raise ticket_not_found(ticket_id)
-        issued = datetime.fromisoformat(t["issued_at"]).astimezone(ZoneInfo(rt.cfg.hall.timezone))
-        return templates.TemplateResponse(request, "ticket_status.html", {
-            "cfg": rt.cfg, "t": t, "issued_local": issued.strftime("%H:%M")})
-
-    @app.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
-    async def api_docs(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "api_docs.html", {"spec": request.app.openapi()})
-
     return app
-
-
-class _Templates:
-    """Jinja2 is loaded at the first page, not at start: the API answers sooner after a restart."""
-
-    def __init__(self) -> None:
-        self._t = None
-
-    def TemplateResponse(self, *args, **kw):
-        if self._t is None:
-            from fastapi.templating import Jinja2Templates
-            self._t = Jinja2Templates(directory=HERE / "templates")
-        return self._t.TemplateResponse(*args, **kw)
 
 
 async def _tick(rt: Hall) -> None:

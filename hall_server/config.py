@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .seat_config import Seat, SeatMonitoring, check_seats
+from .seats.config import Seat, SeatMonitoring, check_seats
 
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
 Level = Literal["district", "street", "community"]

@@ -1,34 +1,35 @@
-"""The running hall: configuration, store, engine, event bus and auth, wired together once.
+"""The running hall: configuration, store, engine, event bus, auth and devices, wired together once.
 
-Created by the app's lifespan and reached by request handlers through `app.state.hall`.
+This is the one place that knows every part: each subsystem receives the parts it uses (store, bus, clock,
+config, devices) from here and never imports the `Hall`. Created by the app's lifespan and reached by
+request handlers through `app.state.hall`.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
-import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import card_reads, identity, keypads
-from .announcer import Announcer
-from .auth import Auth
+from .accounts import bootstrap
+from .accounts.auth import Auth
 from .clock import Clock
 from .config import HallConfig
-from .devices import DeviceSupervisor
-from .displays import ScreenFanOut
-from .engine import Engine
-from .events import EventBus, last_seq
-from .seats import SeatMonitor
-from .store import Change, Store
+from .hardware.card_reads import CardReads
+from .hardware.keypads import Keypads
+from .hardware.printing import KioskPrinting
+from .hardware.screens import ScreenFanOut
+from .hardware.supervisor import DeviceSupervisor
+from .identity import citizen as identity
+from .queue.engine import Engine
+from .seats.monitor import SeatMonitor
+from .speech.announcer import Announcer
+from .store.database import Change, Store
+from .store.events import EventBus, last_seq
 
 log = logging.getLogger(__name__)
-DEV_USERS = [("supervisor", "supervisor"), ("technician", "technician"), ("kiosk1", "kiosk"), ("kiosk2", "kiosk"),
-             *[(f"clerk{n}", "clerk") for n in range(1, 6)]]
 
 
 class Hall:
@@ -45,13 +46,15 @@ class Hall:
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
         self.identity_key = identity.load_key(self.data_dir)
+        card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
-                                        sim_dir=self.data_dir / "sim",
-                                        on_card=lambda dev, card, problem: card_reads.on_card(self, dev, card, problem),
-                                        on_key=lambda dev, press: keypads.on_key(self, dev, press))
-        self.announcer = Announcer(self)
-        self.screens = ScreenFanOut(self)
-        self.seats = SeatMonitor(self)
+                                        sim_dir=self.data_dir / "sim", on_card=card_reads,
+                                        on_key=lambda dev, press: self.keypads(dev, press))
+        self.keypads = Keypads(cfg, self.store, self.engine, self.clock, self.devices)
+        self.printing = KioskPrinting(cfg, self.store, self.devices, self.clock)
+        self.announcer = Announcer(cfg, self.store, self.bus, self.devices, self.clock, self.data_dir / "audio-cache")
+        self.screens = ScreenFanOut(cfg, self.store, self.bus, self.views, self.devices)
+        self.seats = SeatMonitor(cfg, self.store, self.views, self.devices, self.clock, self.data_dir)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 
@@ -86,31 +89,11 @@ class Hall:
     async def write(self, fn: Callable[..., Change], *args: Any, **kw: Any) -> Any:
         return await self.store.write(lambda conn: fn(conn, *args, **kw))
 
-    # -- accounts ------------------------------------------------------------------------------
+    # -- accounts (accounts/bootstrap.py) ------------------------------------------------------------
     def ensure_admin(self) -> str | None:
         """On first start, create `admin`; returns the password if it was generated here."""
-        if self.auth.password_hash(self.store.read, "admin"):
-            return None
-        password = os.environ.get("ONEWINDOW_ADMIN_PASSWORD")
-        generated = None
-        if not password:
-            password = generated = secrets.token_urlsafe(12)
-        self.store.write_sync(lambda c: self.auth.create_user(c, "admin", password, "admin", self.clock.now()))
-        return generated
+        return bootstrap.ensure_admin(self.store, self.auth, self.clock)
 
     def ensure_dev_users(self, admin_password: str | None = None) -> dict[str, dict]:
         """Development mode: demo accounts, their passwords kept in var/dev-credentials.json."""
-        path = self.data_dir / "dev-credentials.json"
-        creds = json.loads(path.read_text()) if path.exists() else {}
-        if admin_password:
-            creds["admin"] = {"role": "admin", "password": admin_password}
-        for username, role in DEV_USERS:
-            if self.auth.password_hash(self.store.read, username):
-                continue
-            password = secrets.token_urlsafe(9)
-            self.store.write_sync(lambda c, u=username, p=password, r=role:
-                                  self.auth.create_user(c, u, p, r, self.clock.now()))
-            creds[username] = {"role": role, "password": password}
-        path.write_text(json.dumps(creds, ensure_ascii=False, indent=1))
-        path.chmod(0o600)
-        return creds
+        return bootstrap.ensure_dev_users(self.store, self.auth, self.clock, self.data_dir, admin_password)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hall_server.announce_text import compose, compose_en, number_tokens, ticket_tokens
+from hall_server.speech.text import compose, compose_en, number_tokens, ticket_tokens
 
 DEFAULT = "请{number}号到{window}号窗口办理"
 

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from drivers.audio import wav
 from drivers.registry import registry
-from hall_server.announce_text import compose
 from hall_server.app import create_app
 from hall_server.config import DeviceConfig
 from hall_server.runtime import Hall
+from hall_server.speech.text import compose
 
 PASSWORD = "admin-test-password"
 
@@ -191,7 +191,7 @@ def test_espeak_speaks_the_call(make_client):
 
 
 def test_the_audio_cache_keeps_only_recent_calls(make_client, monkeypatch):
-    from hall_server import announcer
+    from hall_server.speech import announcer
     monkeypatch.setattr(announcer, "CACHE_FILES", 3)
     monkeypatch.setattr(announcer, "PRUNE_EVERY", 2)
     c = make_client(queue={"call_debounce_s": 0})

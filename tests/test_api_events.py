@@ -71,7 +71,7 @@ def test_websocket_replay_then_live_no_gaps_no_duplicates(client, clock):
 
 def test_websocket_live_events_during_a_long_replay(client):
     """Events committed while a long replay is being sent arrive once each, in order, after it."""
-    from hall_server.store import Change
+    from hall_server.store.database import Change
 
     engine = client.hall.engine
 

@@ -283,7 +283,7 @@ def test_first_start_prints_generated_admin_password_once(tmp_path):
 
 
 def test_a_token_expires_after_its_roles_lifetime(client, clock):
-    from hall_server.auth import TOKEN_DAYS
+    from hall_server.accounts.auth import TOKEN_DAYS
     clerk = client.make_user("shortlived", "clerk")
     assert client.get("/api/v1/auth/me", headers=clerk).status_code == 200
     clock.advance(days=TOKEN_DAYS["clerk"], seconds=-1)

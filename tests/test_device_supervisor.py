@@ -12,11 +12,11 @@ from drivers.base import Device
 from drivers.health import DeviceHealth, DeviceState
 from drivers.registry import registry
 from drivers.url import parse_url
-from hall_server import devices as devices_mod
 from hall_server.config import parse_config
-from hall_server.devices import DeviceSupervisor, DeviceUnavailable
-from hall_server.events import read_events
+from hall_server.hardware import supervisor as devices_mod
+from hall_server.hardware.supervisor import DeviceSupervisor, DeviceUnavailable
 from hall_server.runtime import Hall
+from hall_server.store.events import read_events
 
 
 class Plug:
@@ -104,7 +104,7 @@ def test_failure_logged_once_recovery_once_and_reopened(tmp_path, district_cfg, 
             assert dev.is_open
         await hall.stop()
 
-    with caplog.at_level(logging.INFO, logger="hall_server.devices"):
+    with caplog.at_level(logging.INFO, logger="hall_server.hardware.supervisor"):
         asyncio.run(scenario())
     lines = [r.getMessage() for r in caplog.records if "kiosk1-printer" in r.getMessage()]
     assert sum("is offline" in m for m in lines) == 1, lines

@@ -13,8 +13,8 @@ from identity_helpers import id_number
 
 from drivers.idcard import gb11643
 from drivers.idcard.base import CitizenCard, mask_name
-from hall_server import identity
 from hall_server.config import IdentityPolicy
+from hall_server.identity import citizen as identity
 
 KEY = bytes(range(32))
 TODAY = date(2026, 11, 24)

@@ -141,7 +141,7 @@ def test_the_keypad_line_shows_in_the_devices_api(c):
 
 def test_keypad_addresses_come_from_the_config(district_cfg):
     from hall_server.config import ConfigError, parse_config
-    from hall_server.keypads import window_of
+    from hall_server.hardware.keypads import window_of
 
     bus = DeviceConfig(name="k", kind="caller", url="sim://caller", keypads={"3": 17, "4": 3})
     assert [window_of(district_cfg, bus, a) for a in (17, 3, 4)] == [3, 4, None]

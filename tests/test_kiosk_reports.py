@@ -92,8 +92,8 @@ def test_a_silent_kiosk_has_its_devices_shown_offline(client, kiosk):
 
 
 def test_a_silent_kiosk_is_noticed_without_anyone_looking(client, kiosk, monkeypatch):
-    import hall_server.devices
-    monkeypatch.setattr(hall_server.devices, "REMOTE_CHECK_S", 0.02)
+    import hall_server.hardware.supervisor
+    monkeypatch.setattr(hall_server.hardware.supervisor, "REMOTE_CHECK_S", 0.02)
     report(client, kiosk, PRINTER, interval_s=1)
     since = latest_seq(client)
     client.hall.clock.advance(seconds=4)

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hall_server.clock import FakeClock
-from hall_server.engine import Engine
-from hall_server.routing import Waiting, pick_next
-from hall_server.schema import migrate
-from hall_server.store import connect
+from hall_server.queue.engine import Engine
+from hall_server.queue.routing import Waiting, pick_next
+from hall_server.store.database import connect
+from hall_server.store.schema import migrate
 
 MATTERS = ["SH-001", "SH-002", "RS-001", "WJ-001", "GA-001", "FY-001"]   # some served by window 1, some not
 PRIORITIES = ["normal", "normal", "elderly", "disabled", "appointment"]

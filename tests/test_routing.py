@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hall_server.routing import Pick, Waiting, pick_next
+from hall_server.queue.routing import Pick, Waiting, pick_next
 
 PRIO = frozenset({"elderly", "disabled", "veteran", "pregnant", "appointment"})
 WINDOW = 1

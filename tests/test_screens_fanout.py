@@ -117,7 +117,7 @@ def test_a_screen_skips_to_its_latest_text_when_the_bus_is_slower_than_the_calls
     """The bus takes a few frames a second: waiting texts are one per screen, the newest one."""
     import asyncio
 
-    from hall_server.displays import _Latest
+    from hall_server.hardware.screens import _Latest
 
     async def scenario():
         q = _Latest()

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hall_server.seat_rules import Clear, Raise, SeatRules
+from hall_server.seats.rules import Clear, Raise, SeatRules
 
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)          # 09:00 in the hall
 N = 5 * 60                                             # away_alert_min = 5

@@ -13,7 +13,7 @@ import pytest
 
 from drivers.camera.presence import SeatPresence
 from drivers.camera.simulator import Scene
-from hall_server.seat_rules import Clear, Raise, SeatRules
+from hall_server.seats.rules import Clear, Raise, SeatRules
 
 pytestmark = pytest.mark.slow          # several 30-minute scripts: 10-20 s in all
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)

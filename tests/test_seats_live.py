@@ -156,7 +156,7 @@ def test_evidence_is_deleted_when_it_expires(hall):
     def add(conn, path, expires):
         conn.execute("INSERT INTO evidence (at, window, clerk, path, expires_at) VALUES (?,?,?,?,?)",
                      (now.isoformat(), 3, "c3", str(path), expires.isoformat(timespec="seconds")))
-        from hall_server.store import Change
+        from hall_server.store.database import Change
         return Change()
     h.store.write_sync(lambda conn: add(conn, old, now + timedelta(days=3)))
     h.store.write_sync(lambda conn: add(conn, fresh, now + timedelta(days=5)))

@@ -8,9 +8,9 @@ from concurrent.futures import wait
 import pytest
 
 from hall_server.errors import Conflict
-from hall_server.events import append_event, read_events
-from hall_server.schema import SCHEMA_VERSION, SchemaError, migrate
-from hall_server.store import Change, Store, StoreUnavailable, connect
+from hall_server.store.database import Change, Store, StoreUnavailable, connect
+from hall_server.store.events import append_event, read_events
+from hall_server.store.schema import SCHEMA_VERSION, SchemaError, migrate
 
 
 def test_fresh_database_is_migrated_to_the_current_version(tmp_path):
@@ -31,7 +31,7 @@ def test_wal_and_full_synchronous(tmp_path):
 def test_migration_from_version_1_keeps_rows(tmp_path):
     import sqlite_utils
 
-    from hall_server.schema import MIGRATIONS
+    from hall_server.store.schema import MIGRATIONS
     conn = connect(tmp_path / "h.db")
     conn.execute("BEGIN")
     MIGRATIONS[0](sqlite_utils.Database(conn))

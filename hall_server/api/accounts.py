@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Depends, Request
 
-from ..auth import Principal, hash_password, verify_password
+from ..accounts.auth import Principal, hash_password, verify_password
 from ..runtime import Hall
 from .deps import bearer, current, get_hall, require
 from .models import LoginRequest, UserRequest

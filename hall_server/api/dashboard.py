@@ -6,10 +6,8 @@ rows may not show yet still arrives on the WebSocket and triggers another read: 
 """
 from __future__ import annotations
 
-import functools
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -17,13 +15,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..runtime import Hall
+from ..web.templates import render
 from .deps import WATCHERS, get_hall, require
 from .models import Priority, WindowOut
 
 router = APIRouter(tags=["dashboard"])
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 WAITING_LIMIT = 300
 
 
@@ -176,14 +174,7 @@ def _waiting(hall: Hall, day: str, now) -> list[dict]:
 
 
 # -- the page -------------------------------------------------------------------------------------
-@functools.cache
-def _templates():
-    """Jinja2 is loaded at the first page, not at start (as app.py's pages do)."""
-    from fastapi.templating import Jinja2Templates
-    return Jinja2Templates(directory=TEMPLATES)
-
-
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard(request: Request, hall: Hall = Depends(get_hall)) -> HTMLResponse:
     """The supervisor's dashboard: windows, queues, devices and alerts, live; window and ticket actions."""
-    return _templates().TemplateResponse(request, "dashboard.html", {"cfg": hall.cfg})
+    return render(request, "dashboard.html", {"cfg": hall.cfg})

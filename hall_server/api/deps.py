@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..errors import Forbidden
 from ..runtime import Hall
 

@@ -5,7 +5,7 @@ import asyncio
 
 from fastapi import APIRouter, Depends
 
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..errors import Conflict, NotFound, Unprocessable
 from ..runtime import Hall
 from .deps import get_hall, require

@@ -12,8 +12,8 @@ import logging
 
 from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect
 
-from ..events import read_events
 from ..runtime import Hall
+from ..store.events import read_events
 from .deps import get_hall
 from .models import EventPage
 

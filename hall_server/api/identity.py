@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Query
 
 from drivers.idcard.base import CitizenCard
 
-from .. import identity, swipes
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..errors import NotFound
+from ..identity import citizen as identity
+from ..identity import swipes
 from ..runtime import Hall
 from .deps import STAFF, get_hall, require
 from .identity_models import AppointmentOut, AppointmentRequest, SwipeOut, SwipeRequest

@@ -1,7 +1,7 @@
 """Request and response models of the ID-card swipe and appointment endpoints.
 
 A full ID number arrives only as a `SecretStr` in a request body: its repr is masked, it is hashed and
-masked on arrival (hall_server/identity.py) and never stored, logged or echoed — a validation error about
+masked on arrival (hall_server/identity/citizen.py) and never stored, logged or echoed — a validation error about
 it names the field, not the value.
 """
 from __future__ import annotations

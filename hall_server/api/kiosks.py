@@ -12,11 +12,11 @@ from urllib.parse import urlsplit, urlunsplit
 from fastapi import APIRouter, Depends, Path
 from pydantic import Field, model_validator
 
-from ..alerts import raise_alert
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..config import DeviceKind
 from ..errors import Conflict, ticket_not_found
-from ..remote_devices import DeviceNameTaken
+from ..hardware.alerts import raise_alert
+from ..hardware.remote import DeviceNameTaken
 from ..runtime import Hall
 from .deps import STAFF, get_hall, require
 from .models import Body
@@ -79,8 +79,8 @@ async def post_alert(body: AlertRequest, hall: Hall = Depends(get_hall),
     if body.ticket_id is not None and hall.views.ticket(hall.store.read, body.ticket_id, hall.clock.now()) is None:
         raise ticket_not_found(body.ticket_id)
     extra = {"kiosk": body.kiosk} if body.kiosk else {}
-    event = await raise_alert(hall, body.kind, body.device, body.detail, ticket_id=body.ticket_id, by=who.username,
-                              **extra)
+    event = await raise_alert(hall.store, hall.clock, body.kind, body.device, body.detail, ticket_id=body.ticket_id,
+                              by=who.username, **extra)
     return {"seq": event["seq"], "at": event["at"], **event["data"]}
 
 

@@ -6,10 +6,8 @@ see an event twice (harmless, it applies events by seq) but never miss one.
 """
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -19,10 +17,10 @@ from pydantic import BaseModel, Field
 
 from ..config import HallConfig
 from ..runtime import Hall
+from ..web.templates import render
 from .deps import get_hall
 
 router = APIRouter(tags=["screens"])
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CALL_TYPES = ("ticket.called", "ticket.recalled")
 
 
@@ -113,22 +111,15 @@ def screen_plays_audio(cfg: HallConfig) -> bool:
 
 
 # -- pages ----------------------------------------------------------------------------------------
-@functools.cache
-def _templates():
-    """Jinja2 is loaded at the first page, not at start (as app.py's pages do)."""
-    from fastapi.templating import Jinja2Templates
-    return Jinja2Templates(directory=TEMPLATES)
-
-
 @router.get("/screen", response_class=HTMLResponse, include_in_schema=False)
 async def hall_screen(request: Request, hall: Hall = Depends(get_hall)) -> HTMLResponse:
     """The hall's calling screen, for a 1080p TV."""
-    return _templates().TemplateResponse(request, "screen.html", {"cfg": hall.cfg})
+    return render(request, "screen.html", {"cfg": hall.cfg})
 
 
 @router.get("/screen/window/{n}", response_class=HTMLResponse, include_in_schema=False)
 async def window_screen(request: Request, n: str, hall: Hall = Depends(get_hall)) -> HTMLResponse:
     """The small screen above window n; a 404 page (still a screen, bilingual) for a window the hall lacks."""
     w = hall.cfg.window(int(n)) if n.isdecimal() and len(n) < 6 else None
-    return _templates().TemplateResponse(request, "screen_window.html", {"cfg": hall.cfg, "w": w, "n": n},
+    return render(request, "screen_window.html", {"cfg": hall.cfg, "w": w, "n": n},
                                          status_code=200 if w else 404)

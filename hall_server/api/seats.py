@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..errors import NotFound
 from ..runtime import Hall
 from .deps import WATCHERS, get_hall, require

@@ -6,9 +6,7 @@ before the rows (as the screen's snapshot does), so no event between the two is 
 """
 from __future__ import annotations
 
-import functools
 import json
-from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -18,10 +16,10 @@ from pydantic import BaseModel, Field
 
 from ..errors import window_not_found
 from ..runtime import Hall
+from ..web.templates import render
 from .deps import get_hall
 
 router = APIRouter(tags=["windows"])
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # the events a window's day is made of (each carries the window in its `window` column)
 OUTCOMES = {"ticket.finished": "done", "ticket.no_show": "no_show", "ticket.transferred": "transferred"}
 
@@ -94,16 +92,9 @@ async def window_today(number: int, hall: Hall = Depends(get_hall)) -> dict:
 
 
 # -- the page ---------------------------------------------------------------------------------------
-@functools.cache
-def _templates():
-    """Jinja2 is loaded at the first page, not at start (as app.py's pages do)."""
-    from fastapi.templating import Jinja2Templates
-    return Jinja2Templates(directory=TEMPLATES)
-
-
 @router.get("/window/{n}", response_class=HTMLResponse, include_in_schema=False)
 async def window_terminal(request: Request, n: str, hall: Hall = Depends(get_hall)) -> HTMLResponse:
     """The clerk's terminal for window n; a bilingual 404 page listing the windows for one the hall lacks."""
     w = hall.cfg.window(int(n)) if n.isdecimal() and len(n) < 6 else None
-    return _templates().TemplateResponse(request, "terminal.html", {"cfg": hall.cfg, "w": w, "n": n},
+    return render(request, "terminal.html", {"cfg": hall.cfg, "w": w, "n": n},
                                          status_code=200 if w else 404)

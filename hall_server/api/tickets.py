@@ -6,11 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from .. import swipes
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..clock import next_opening, opening_span, tickets_open
 from ..errors import Conflict, NotFound, Unprocessable, ticket_not_found
-from ..printing import print_ticket
+from ..identity import swipes
 from ..runtime import Hall
 from .deps import STAFF, get_hall, require
 from .models import HistoryEntry, IssuedTicketOut, IssueRequest, ReasonRequest, TicketOut, TransferRequest
@@ -34,7 +33,7 @@ async def issue(body: IssueRequest, request: Request, hall: Hall = Depends(get_h
         ticket = await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
                                   kiosk=body.kiosk, actor=who.username)
     # the ticket is committed: printing can only add to it, never undo it
-    ticket["print"] = await print_ticket(hall, ticket, body.kiosk, str(request.base_url))
+    ticket["print"] = await hall.printing.print_ticket(ticket, body.kiosk, str(request.base_url))
     return ticket
 
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Response
 
-from ..auth import Principal
+from ..accounts.auth import Principal
 from ..runtime import Hall
-from ..store import Change
+from ..store.database import Change
 from .deps import STAFF, get_hall, require
 from .models import ReasonRequest, TicketOut, TransferRequest, WindowOut
 

@@ -15,7 +15,7 @@ from drivers.redact import redact
 from . import FAIL, OK, WARN, Check
 
 if TYPE_CHECKING:
-    from .devices import Options, Target
+    from .targets import Options, Target
 
 TEST_PHRASE = "设备检测，这是测试语音"
 
@@ -60,7 +60,7 @@ def idcard(dev: Any, target: Target, opts: Options, check: Check) -> None:
 
 
 def screen_addresses(target: Target) -> list[int]:
-    """The addresses the hall writes on this bus (as hall_server/displays.py chooses them)."""
+    """The addresses the hall writes on this bus (as hall_server/hardware/screens.py chooses them)."""
     screens = dict(target.screens)
     if not any(k.isdigit() for k in screens):       # no window named: each window's screen at its own number
         screens.update({str(w): w for w in target.windows})
@@ -140,7 +140,7 @@ def speech(voice_url: str) -> bytes:
             from drivers.audio.base import Utterance
             from drivers.registry import registry
 
-            from ..announce_text import _tokens_of
+            from ..speech.text import _tokens_of
             voice = registry("voice").create(voice_url)
             with voice:
                 _speech[voice_url] = voice.render(Utterance(TEST_PHRASE, tuple(_tokens_of(TEST_PHRASE)), "zh"))
@@ -153,7 +153,7 @@ def voice(dev: Any, target: Target, opts: Options, check: Check) -> None:
     from drivers.audio.base import Utterance
     from drivers.audio.wav import duration_s
 
-    from ..announce_text import _tokens_of
+    from ..speech.text import _tokens_of
     wav = dev.render(Utterance(TEST_PHRASE, tuple(_tokens_of(TEST_PHRASE)), "zh"))
     check.data["test_phrase_s"] = round(duration_s(wav), 2)
     check.detail += f"; rendered the test phrase ({duration_s(wav):.1f} s)"

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     from ..config import ConfigError, load_config
-    from .devices import Options, check_all
+    from .devices import check_all
+    from .targets import Options
     try:
         cfg = load_config(args.config)
         targets = hall_targets(cfg) + (kiosk_targets(args.kiosk_devices) if args.kiosk_devices else [])
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def hall_targets(cfg) -> list:
-    from .devices import Target
+    from .targets import Target
     windows = tuple(w.number for w in cfg.windows)
     targets = [Target(d.name, d.kind, d.url, dict(d.screens), dict(d.keypads), windows) for d in cfg.devices]
     if cfg.calling.voice:
@@ -108,7 +109,7 @@ def kiosk_targets(path: str) -> list:
     """A kiosk program's printer and reader (config/kiosks/*.toml), named <kiosk>-printer, <kiosk>-idcard."""
     from kiosk.settings import SettingsError, load_settings
 
-    from .devices import Target
+    from .targets import Target
     try:
         s = load_settings(path)
     except SettingsError as exc:

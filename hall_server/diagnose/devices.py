@@ -10,44 +10,21 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from drivers.health import DeviceState
 from drivers.redact import redact
 from drivers.registry import drivers_of
 
-from ..devices import hall_url
+from ..hardware.supervisor import hall_url
 from . import FAIL, OK, WARN, Check
 from .advice import advise
 from .checks import KINDS, screen_addresses
+from .targets import Options, Target
 
 INITIAL = re.compile(r"not open|not started|waiting for the first frame")   # health right after open()
 SETTLE_S = 3.0
 STATE = {DeviceState.OK: OK, DeviceState.DEGRADED: WARN, DeviceState.OFFLINE: FAIL, DeviceState.FAULT: FAIL}
-
-
-@dataclass(frozen=True)
-class Target:
-    """One device to check: from the hall's [[devices]], its [calling] voice, or a kiosk's devices file."""
-    name: str
-    kind: str
-    url: str
-    screens: dict[str, int] = field(default_factory=dict)
-    keypads: dict[str, int] = field(default_factory=dict)
-    windows: tuple[int, ...] = ()
-    source: str = "hall"
-
-
-@dataclass
-class Options:
-    sim_dir: Path
-    active: bool = False
-    wait: float = 5.0               # seconds a card read or a key test waits for a person
-    timeout: float = 20.0           # seconds a device's whole check may take (more for long active checks)
-    voice: str = ""                 # the hall's [calling] voice, for the audio test phrase
-    wire_dir: Path | None = None    # --wire: dumps go here
-    stamp: str = ""                 # the run's UTC timestamp, in file names
 
 
 def redact_url(url: str) -> str:

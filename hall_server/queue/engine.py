@@ -10,14 +10,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from . import errors
-from .clock import Clock, micros
-from .config import HallConfig
-from .errors import Conflict, Forbidden, HallError
-from .events import append_event
-from .identity import CitizenRef
+from .. import errors
+from ..clock import Clock, micros
+from ..config import HallConfig
+from ..errors import Conflict, Forbidden, HallError
+from ..identity.citizen import CitizenRef
+from ..store.database import Change
+from ..store.events import append_event
 from .routing import Waiting, pick_next
-from .store import Change
 from .views import Views
 
 ACTIVE = ("called", "serving")
@@ -88,7 +88,7 @@ class Engine:
         return Change(None, events)
 
     # -- tickets --------------------------------------------------------------------------------
-    begin = _begin      # public for changes composed outside the engine (hall_server/swipes.py)
+    begin = _begin      # public for changes composed outside the engine (hall_server/identity/swipes.py)
 
     def issue(self, conn, *, matter: str, priority: str = "normal", channel: str = "kiosk",
               citizen: CitizenRef | None = None, appointment_id: int | None = None, kiosk: str | None = None,

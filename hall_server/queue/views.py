@@ -13,8 +13,8 @@ import sqlite3
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from .clock import service_day
-from .config import PRIORITY_CLASSES, HallConfig
+from ..clock import service_day
+from ..config import PRIORITY_CLASSES, HallConfig
 
 TICKET_FIELDS = ("id", "number", "matter", "status", "priority", "channel", "service_day", "issued_at",
                  "called_at", "started_at", "finished_at", "window", "target_window", "transfers", "recalls")

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from .store import Change
+from .database import Change
 
 log = logging.getLogger(__name__)
 

@@ -109,7 +109,7 @@ def _v5(db: sqlite_utils.Database) -> None:
 
 
 def _v6(db: sqlite_utils.Database) -> None:
-    # Swiped ID cards: only what the hall needs (hall_server/identity.py). citizen_ref holds the masked
+    # Swiped ID cards: only what the hall needs (hall_server/identity/citizen.py). citizen_ref holds the masked
     # number, citizen_hash the keyed HMAC that matches a person across swipes, quotas and appointments.
     db.execute("ALTER TABLE tickets ADD COLUMN citizen_hash TEXT")
     db.execute("ALTER TABLE tickets ADD COLUMN citizen_name TEXT")       # masked: 张*
@@ -132,7 +132,7 @@ def _v6(db: sqlite_utils.Database) -> None:
 
 
 def _v7(db: sqlite_utils.Database) -> None:
-    # Seat monitoring (hall_server/seats.py): seconds on and off the seat per day, window and clerk; and the
+    # Seat monitoring (hall_server/seats/monitor.py): seconds on and off the seat per day, window and clerk; and the
     # evidence snapshots kept for 离岗 alerts (files under evidence/, deleted when they expire).
     db["seat_time"].create(
         {"service_day": str, "window": int, "clerk": str, "present_s": float, "away_s": float, "unknown_s": float},

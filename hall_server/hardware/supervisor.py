@@ -21,9 +21,9 @@ from drivers.health import DeviceHealth, DeviceState
 from drivers.registry import drivers_of
 from drivers.url import DeviceURLError
 
-from .config import DeviceConfig
-from .events import event_change
-from .remote_devices import RemoteDevices
+from ..config import DeviceConfig
+from ..store.events import event_change
+from .remote import RemoteDevices
 
 log = logging.getLogger(__name__)
 BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 60.0
@@ -43,6 +43,7 @@ class Supervised:
     device: Device | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     since: str = ""
+    checked: asyncio.Event = field(default_factory=asyncio.Event)    # set once the first health is known
 
     def as_dict(self) -> dict:
         return {"name": self.cfg.name, "kind": self.cfg.kind, "url": self.cfg.url, "kiosk": self.cfg.kiosk,
@@ -108,11 +109,17 @@ class DeviceSupervisor:
         return [*(s.as_dict() for s in self.devices.values()), *self._remote.snapshot()]
 
     @contextlib.asynccontextmanager
-    async def use(self, name: str) -> AsyncIterator[Device]:
-        """The open device, held for the caller alone; DeviceUnavailable when it is not working."""
+    async def use(self, name: str, wait_s: float = 0.0) -> AsyncIterator[Device]:
+        """The open device, held for the caller alone; DeviceUnavailable when it is not working.
+
+        `wait_s`: a device still being opened (its first health not known yet, e.g. just after start) is
+        waited for this long instead of refused at once."""
         s = self.devices.get(name)
         if s is None:
             raise DeviceUnavailable(f"no device named {name!r} is configured")
+        if wait_s > 0 and not s.checked.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(s.checked.wait(), wait_s)
         async with s.lock:
             if s.device is None or not s.device.is_open:
                 raise DeviceUnavailable(f"{name} is {s.health.state.value}: {s.health.detail}")
@@ -195,6 +202,7 @@ class DeviceSupervisor:
                                None if first else before.state, health)
         # shown only once its event is in the log, so what /health says is never ahead of the log
         s.health, s.since = health, self._now().isoformat(timespec="seconds")
+        s.checked.set()
 
     async def _log_change(self, name: str, kind: str, kiosk: str | None, window: int | None,
                           previous: DeviceState | None, health: DeviceHealth, **extra: Any) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 from drivers.idcard import gb11643
 from drivers.idcard.base import CitizenCard, mask_name
 
-from .config import HallConfig, IdentityPolicy
-from .errors import Unprocessable
+from ..config import HallConfig, IdentityPolicy
+from ..errors import Unprocessable
 
 log = logging.getLogger(__name__)
 KEY_ENV = "ONEWINDOW_IDENTITY_KEY"

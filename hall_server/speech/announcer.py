@@ -24,12 +24,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import announce_render
-from .announce_text import compose, compose_en
-from .follow import follow
+from ..store.follow import follow
+from . import render as announce_render
+from .text import compose, compose_en
 
 if TYPE_CHECKING:
-    from .runtime import Hall
+    from ..clock import Clock
+    from ..config import HallConfig
+    from ..hardware.supervisor import DeviceSupervisor
+    from ..store.database import Store
+    from ..store.events import EventBus
 
 log = logging.getLogger(__name__)
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
@@ -62,23 +66,25 @@ class Announcement:
 
 
 class Announcer:
-    def __init__(self, hall: Hall):
-        self.hall = hall
-        self.cfg = hall.cfg.calling
-        self.cache_dir = hall.data_dir / "audio-cache"
+    def __init__(self, cfg: HallConfig, store: Store, bus: EventBus, devices: DeviceSupervisor, clock: Clock,
+                 cache_dir: Path):
+        self.store, self.bus, self.devices, self.clock = store, bus, devices, clock
+        self.cfg = cfg.calling
+        self.timezone = ZoneInfo(cfg.hall.timezone)
+        self.cache_dir = cache_dir
         self.items: OrderedDict[int, Announcement] = OrderedDict()
         self.voice_state = "not started"
         self._pool: ProcessPoolExecutor | None = None
         self._render_q: asyncio.Queue[Announcement] = asyncio.Queue()
         self._play_q: asyncio.Queue[Announcement] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
-        self.sinks = [d.name for d in hall.cfg.devices if d.kind == "audio"]
+        self.sinks = [d.name for d in cfg.devices if d.kind == "audio"]
         self._rendered = 0
 
     # -- life cycle ------------------------------------------------------------------------------
     async def start(self) -> None:
-        since = self.hall.bus.latest_seq        # calls made before this start are not announced late
-        self._tasks = [asyncio.create_task(follow(self.hall.bus, self.hall.store.read, since, CALL_TYPES,
+        since = self.bus.latest_seq        # calls made before this start are not announced late
+        self._tasks = [asyncio.create_task(follow(self.bus, self.store.read, since, CALL_TYPES,
                                                   self._on_call), name="announcer:follow"),
                        asyncio.create_task(self._render_loop(), name="announcer:render"),
                        asyncio.create_task(self._play_loop(), name="announcer:play")]
@@ -143,13 +149,13 @@ class Announcer:
             sinks = self.sinks
             results = await asyncio.gather(*(self._play_on(name, wav, a.text) for name in sinks))
             a.state = "played" if any(results) or not sinks else "failed"
-            a.played_at = self.hall.clock.now().isoformat(timespec="milliseconds")
+            a.played_at = self.clock.now().isoformat(timespec="milliseconds")
             if sinks and not any(results):
                 a.detail = "no audio sink could play it: see GET /api/v1/health"
 
     async def _play_on(self, name: str, wav: bytes, label: str) -> bool:
         try:
-            async with self.hall.devices.use(name) as sink:
+            async with self.devices.use(name) as sink:
                 await asyncio.to_thread(sink.play, wav, label)
             return True
         except Exception as exc:      # DeviceUnavailable or the sink's own failure: its health says more
@@ -205,7 +211,7 @@ class Announcer:
                 old.unlink(missing_ok=True)
 
     def volume_now(self) -> float:
-        local = self.hall.clock.now().astimezone(ZoneInfo(self.hall.cfg.hall.timezone)).strftime("%H:%M")
+        local = self.clock.now().astimezone(self.timezone).strftime("%H:%M")
         for span in self.cfg.quiet_hours:
             start, end = span.split("-")
             if (start <= local < end) if start <= end else (local >= start or local < end):

@@ -13,11 +13,14 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from .devices import DeviceUnavailable
-from .follow import follow
+from ..store.follow import follow
+from .supervisor import DeviceSupervisor, DeviceUnavailable
 
 if TYPE_CHECKING:
-    from .runtime import Hall
+    from ..config import HallConfig
+    from ..queue.views import Views
+    from ..store.database import Store
+    from ..store.events import EventBus
 
 log = logging.getLogger(__name__)
 TYPES = frozenset({"device.health", "ticket.called", "ticket.recalled", "ticket.finished", "ticket.no_show",
@@ -63,14 +66,14 @@ class _Latest:
 
 
 class ScreenFanOut:
-    def __init__(self, hall: Hall):
-        self.hall = hall
+    def __init__(self, cfg: HallConfig, store: Store, bus: EventBus, views: Views, devices: DeviceSupervisor):
+        self.cfg, self.store, self.bus, self.views, self.devices = cfg, store, bus, views, devices
         self.targets: dict[str, dict[str, int]] = {}     # device → {"hall" | window: address}
-        for d in hall.cfg.devices:
+        for d in cfg.devices:
             if d.kind == "display":
                 screens = dict(d.screens)
                 if not any(k.isdigit() for k in screens):       # no window named: each at its own number
-                    screens.update({str(w.number): w.number for w in hall.cfg.windows})
+                    screens.update({str(w.number): w.number for w in cfg.windows})
                 self.targets[d.name] = screens
         self._task: asyncio.Task | None = None
         self._q = _Latest()
@@ -80,12 +83,12 @@ class ScreenFanOut:
     async def start(self) -> None:
         if not self.targets:
             return
-        since = self.hall.bus.latest_seq
-        for w in self.hall.views.windows(self.hall.store.read):
+        since = self.bus.latest_seq
+        for w in self.views.windows(self.store.read):
             current = w["current"]["number"] if w["current"] else None
-            self._q.put_nowait((str(w["number"]), window_text(self.hall.cfg, w["state"], w["number"], current)))
+            self._q.put_nowait((str(w["number"]), window_text(self.cfg, w["state"], w["number"], current)))
         self._writer = asyncio.create_task(self._write_loop(), name="screens:write")
-        self._task = asyncio.create_task(follow(self.hall.bus, self.hall.store.read, since, TYPES, self._on_event),
+        self._task = asyncio.create_task(follow(self.bus, self.store.read, since, TYPES, self._on_event),
                                          name="screens:follow")
 
     async def stop(self) -> None:
@@ -96,7 +99,7 @@ class ScreenFanOut:
                     await t
 
     async def _on_event(self, e: dict) -> None:
-        d, cfg = e["data"], self.hall.cfg
+        d, cfg = e["data"], self.cfg
         t = e["type"]
         if t == "device.health":
             working = ("ok", "degraded")
@@ -106,12 +109,12 @@ class ScreenFanOut:
             self._q.put_nowait((str(d["window"]), window_text(cfg, "called", d["window"], d["number"])))
             self._q.put_nowait(("hall", cfg.calling.hall_screen.format(number=d["number"], window=d["window"])))
         elif t in ("ticket.finished", "ticket.no_show", "ticket.transferred") and d.get("window"):
-            w = self.hall.views.window(self.hall.store.read, d["window"])
+            w = self.views.window(self.store.read, d["window"])
             current = w["current"]["number"] if w and w["current"] else None
             self._q.put_nowait((str(d["window"]), window_text(cfg, w["state"] if w else "open", d["window"], current)))
         elif t.startswith("window."):
             state = {"window.paused": "paused", "window.closed": "closed"}.get(t, "open")
-            w = self.hall.views.window(self.hall.store.read, d["window"])
+            w = self.views.window(self.store.read, d["window"])
             current = w["current"]["number"] if w and w["current"] and state == "open" else None
             self._q.put_nowait((str(d["window"]), window_text(cfg, state, d["window"], current)))
         elif t == "day.rolled_over":
@@ -135,7 +138,7 @@ class ScreenFanOut:
 
     async def _show(self, name: str, address: int, text: str) -> None:
         try:
-            async with self.hall.devices.use(name) as display:
+            async with self.devices.use(name) as display:
                 await asyncio.to_thread(display.show, address, text)
         except DeviceUnavailable as exc:   # not open (yet): every screen is set again when it comes back
             log.debug("screen %s@%s not updated (%r): %s", name, address, text, exc)

@@ -1,6 +1,6 @@
 """Swipes, appointments and tickets for a known citizen: the store changes behind the kiosk's card flow.
 
-A swipe is recorded with only the `CitizenRef` (hall_server/identity.py) and lives `swipe_ttl_s` at its
+A swipe is recorded with only the `CitizenRef` (hall_server/identity/citizen.py) and lives `swipe_ttl_s` at its
 kiosk. A ticket issued with a swipe gets its priority from the citizen's age, is refused past the daily
 quota for that matter, and checks in a booked appointment for the matter when one is due — all inside
 the one transaction that issues the ticket, so two kiosks cannot both slip under a quota.
@@ -12,13 +12,13 @@ import sqlite3
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import identity
-from .config import HallConfig
-from .engine import Engine, _ts
-from .errors import Conflict, NotFound, matter_not_found
-from .events import append_event
-from .identity import CitizenRef
-from .store import Change
+from ..config import HallConfig
+from ..errors import Conflict, NotFound, matter_not_found
+from ..queue.engine import Engine, _ts
+from ..store.database import Change
+from ..store.events import append_event
+from . import citizen as identity
+from .citizen import CitizenRef
 
 ACTIVE_APPOINTMENT = "booked"
 

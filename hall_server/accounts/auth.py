@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from .errors import Conflict, HallError, Unauthorized
-from .store import Change
+from ..errors import Conflict, HallError, Unauthorized
+from ..store.database import Change
 
 Role = Literal["kiosk", "clerk", "supervisor", "technician", "admin"]
 ROLES: tuple[str, ...] = ("kiosk", "clerk", "supervisor", "technician", "admin")

@@ -18,13 +18,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .devices import START_AFTER_S
-from .events import append_event
-from .seat_rules import Clear, Raise, SeatRules
-from .store import Change
+from ..hardware.supervisor import START_AFTER_S
+from ..store.database import Change
+from ..store.events import append_event
+from .rules import Clear, Raise, SeatRules
 
 if TYPE_CHECKING:
-    from .runtime import Hall
+    from ..clock import Clock
+    from ..config import HallConfig
+    from ..hardware.supervisor import DeviceSupervisor
+    from ..queue.views import Views
+    from ..store.database import Store
 
 log = logging.getLogger(__name__)
 TICK_S, FLUSH_S, PRUNE_S = 1.0, 60.0, 3600.0
@@ -32,12 +36,13 @@ READ_TIMEOUT_S = 2.0
 
 
 class SeatMonitor:
-    def __init__(self, hall: Hall):
-        self.hall = hall
-        self.seats = {s.window: s for s in hall.cfg.seats}
-        self.policy = hall.cfg.seat_monitoring
+    def __init__(self, cfg: HallConfig, store: Store, views: Views, devices: DeviceSupervisor, clock: Clock,
+                 data_dir: Path):
+        self.store, self.views, self.devices, self.clock, self.data_dir = store, views, devices, clock, data_dir
+        self.seats = {s.window: s for s in cfg.seats}
+        self.policy = cfg.seat_monitoring
         self.rules = SeatRules(sorted(self.seats), self.policy.away_alert_min * 60)
-        self.evidence_dir = hall.data_dir / "evidence"
+        self.evidence_dir = data_dir / "evidence"
         self._expect_empty = dict.fromkeys(self.seats, True)   # nobody logged in: the seat may be learnt as empty
         self._frames: dict[str, Any] = {}                       # camera → its newest frame (for evidence only)
         self._stop = threading.Event()
@@ -49,9 +54,9 @@ class SeatMonitor:
         if not self.seats:
             return
         self._loop = asyncio.get_running_loop()
-        self._sync_windows(self.hall.clock.now())
+        self._sync_windows(self.clock.now())
         for camera in sorted({s.camera for s in self.seats.values()}):
-            if camera not in self.hall.devices.devices:      # a config edited in code (tests): nothing to watch
+            if camera not in self.devices.devices:      # a config edited in code (tests): nothing to watch
                 log.warning("seat camera %s is not a device of this hall; its seats stay unknown", camera)
                 continue
             seats = [s for s in self.seats.values() if s.camera == camera]
@@ -66,7 +71,7 @@ class SeatMonitor:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            await self._flush(self.hall.clock.now())
+            await self._flush(self.clock.now())
         for t in self._threads:
             await asyncio.to_thread(t.join, 5)
 
@@ -81,10 +86,10 @@ class SeatMonitor:
                                          use_faces=self.policy.use_faces) for s in seats}
         for s in seats:
             if s.reference:
-                _load_reference(models[s.window], s.reference, self.hall.data_dir)
+                _load_reference(models[s.window], s.reference, self.data_dir)
         shown = dict.fromkeys(models, "")
         while not self._stop.is_set():
-            supervised = self.hall.devices.devices.get(camera)
+            supervised = self.devices.devices.get(camera)
             dev = supervised.device if supervised is not None else None
             frame = None
             if dev is not None and dev.is_open:
@@ -115,20 +120,20 @@ class SeatMonitor:
 
     # -- the hall's side ---------------------------------------------------------------------------
     async def _presence(self, window: int, state: str) -> None:
-        now = self.hall.clock.now()
+        now = self.clock.now()
         before = self.rules.seats[window].presence
         actions = self.rules.presence(window, state, now)
         data = {"window": window, "state": state, "previous": before, "clerk": self.rules.seats[window].clerk}
-        await self.hall.store.write(lambda conn: Change(None, [append_event(conn, "seat.presence", now, data,
+        await self.store.write(lambda conn: Change(None, [append_event(conn, "seat.presence", now, data,
                                                                             window=window)]))
         await self._act(actions)
 
     async def _tick_loop(self) -> None:
         flushed = pruned = time.monotonic()
-        await self._prune(self.hall.clock.now())
+        await self._prune(self.clock.now())
         while True:
             await asyncio.sleep(TICK_S)
-            now = self.hall.clock.now()
+            now = self.clock.now()
             try:
                 await self._act(self._sync_windows(now) + self.rules.tick(now))
                 if time.monotonic() - flushed >= FLUSH_S:
@@ -142,7 +147,7 @@ class SeatMonitor:
 
     def _sync_windows(self, now: datetime) -> list[Raise | Clear]:
         actions: list[Raise | Clear] = []
-        for w in self.hall.views.windows(self.hall.store.read):
+        for w in self.views.windows(self.store.read):
             if w["number"] in self.seats:
                 actions += self.rules.window(w["number"], w["state"], w["clerk"], now)
                 self._expect_empty[w["number"]] = w["clerk"] is None
@@ -172,7 +177,7 @@ class SeatMonitor:
                     (a.at.isoformat(timespec="seconds"), a.window, a.clerk, str(path),
                      expires.isoformat(timespec="seconds"))).fetchone()[0]
             return Change(None, [append_event(conn, "alert.raised", a.at, data, window=a.window)])
-        await self.hall.store.write(write)
+        await self.store.write(write)
 
     async def _clear(self, a: Clear) -> None:
         minutes = round(a.away_s / 60)
@@ -180,7 +185,7 @@ class SeatMonitor:
                "closed": "窗口已关闭 / window closed"}[a.reason]
         data = {"kind": "away", "window": a.window, "clerk": a.clerk, "reason": a.reason, "away_s": round(a.away_s),
                 "detail": f"{a.window}号窗口离岗 {minutes} 分钟后：{why}"}
-        await self.hall.store.write(lambda conn: Change(None, [append_event(conn, "alert.cleared", a.at, data,
+        await self.store.write(lambda conn: Change(None, [append_event(conn, "alert.cleared", a.at, data,
                                                                             window=a.window)]))
 
     def _snapshot(self, window: int, at: datetime) -> Path | None:
@@ -203,7 +208,7 @@ class SeatMonitor:
         times = self.rules.take_times(now)
         if not times:
             return
-        day = self.hall.engine.today(now)
+        day = self.views.today(now)
 
         def write(conn) -> Change:
             for (window, clerk), t in times.items():
@@ -214,11 +219,11 @@ class SeatMonitor:
                     " unknown_s = unknown_s + excluded.unknown_s",
                     (day, window, clerk, t["present"], t["away"], t["unknown"]))
             return Change()
-        await self.hall.store.write(write)
+        await self.store.write(write)
 
     async def _prune(self, now: datetime) -> None:
         """Delete evidence past its days (the file, then the row is marked deleted)."""
-        rows = self.hall.store.read.execute(
+        rows = self.store.read.execute(
             "SELECT id, path FROM evidence WHERE deleted_at IS NULL AND expires_at <= ?",
             (now.isoformat(timespec="seconds"),)).fetchall()
         if not rows:
@@ -231,19 +236,19 @@ class SeatMonitor:
         def write(conn) -> Change:
             conn.executemany("UPDATE evidence SET deleted_at=? WHERE id=?", [(stamp, r[0]) for r in rows])
             return Change()
-        await self.hall.store.write(write)
+        await self.store.write(write)
         log.info("deleted %d expired evidence snapshot(s)", len(rows))
 
     # -- what the API shows ----------------------------------------------------------------------------
     def time_rows(self, day: str) -> list[dict]:
         """On-seat, away and unknown seconds per window and clerk on `day`: what is written, plus (today) what
         has accrued since the last write — read, not written, so a dashboard that reads often costs no commits."""
-        now = self.hall.clock.now()
+        now = self.clock.now()
         rows: dict[tuple[int, str], dict[str, float]] = {}
-        for r in self.hall.store.read.execute(
+        for r in self.store.read.execute(
                 "SELECT window, clerk, present_s, away_s, unknown_s FROM seat_time WHERE service_day=?", (day,)):
             rows[(r[0], r[1])] = {"present": r[2], "away": r[3], "unknown": r[4]}
-        if day == self.hall.engine.today(now):
+        if day == self.views.today(now):
             for key, t in self.rules.pending_times(now).items():
                 row = rows.setdefault(key, {"present": 0.0, "away": 0.0, "unknown": 0.0})
                 for state, seconds in t.items():
@@ -252,9 +257,9 @@ class SeatMonitor:
                  "unknown_s": round(t["unknown"])} for (w, c), t in sorted(rows.items())]
 
     def status(self) -> list[dict]:
-        now = self.hall.clock.now()
+        now = self.clock.now()
         totals: dict[int, dict] = {}
-        for r in self.time_rows(self.hall.engine.today(now)):
+        for r in self.time_rows(self.views.today(now)):
             sums = totals.setdefault(r["window"], {"present_s": 0, "away_s": 0, "unknown_s": 0})
             for k in sums:
                 sums[k] += r[k]

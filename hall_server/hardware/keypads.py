@@ -12,14 +12,16 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from .config import DeviceConfig, HallConfig
-from .devices import DeviceUnavailable
-from .errors import Conflict, HallError
-from .events import append_event, event_change
-from .store import Change
+from ..config import DeviceConfig, HallConfig
+from ..errors import Conflict, HallError
+from ..store.database import Change
+from ..store.events import append_event, event_change
+from .supervisor import DeviceSupervisor, DeviceUnavailable
 
 if TYPE_CHECKING:
-    from .runtime import Hall
+    from ..clock import Clock
+    from ..queue.engine import Engine
+    from ..store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,8 @@ def window_of(cfg: HallConfig, device: DeviceConfig, address: int) -> int | None
     return address if cfg.window(address) is not None else None
 
 
-def press_change(hall: Hall, number: int, key: str, device: str):
+def press_change(engine: Engine, clock: Clock, number: int, key: str, device: str):
     """The store change for `key` pressed at window `number`: the engine's action, as the logged-in clerk."""
-    engine = hall.engine
 
     def run(conn) -> Change:
         w = conn.execute("SELECT clerk, state, current_ticket FROM windows WHERE number=?", (number,)).fetchone()
@@ -62,7 +63,7 @@ def press_change(hall: Hall, number: int, key: str, device: str):
                 f"{number} 号窗口请求转移 {t['number']} 号 / window {number} asks to transfer {t['number']}")}
         else:
             type_ = "evaluation.requested"
-        event = append_event(conn, type_, hall.clock.now(), data, actor=clerk, ticket_id=t["id"], window=number)
+        event = append_event(conn, type_, clock.now(), data, actor=clerk, ticket_id=t["id"], window=number)
         return Change({"number": t["number"]}, [event])
     return run
 
@@ -80,31 +81,36 @@ def _shown(key: str, result: Any) -> str:
             "evaluate": "请评价{n}"}[key].format(n=number)
 
 
-async def on_key(hall: Hall, device: DeviceConfig, press: Any) -> None:
-    """Handle one press from the keypad bus `device` (called by the device supervisor)."""
-    number = window_of(hall.cfg, device, press.address)
-    try:
-        if number is None:
-            raise Conflict("keypad_unbound", f"地址 {press.address} 的呼叫器未绑定窗口",
-                           f"no window has the keypad at address {press.address} on {device.name}; set its "
-                           "address in the device's keypads (window number → address)")
-        result = await hall.store.write(press_change(hall, number, press.key, device.name))
-    except HallError as exc:
-        log.info("keypad %s at %s (window %s): %s refused: %s", press.address, device.name, number, press.key,
-                 exc.en)
-        await hall.store.write(event_change("keypad.refused", hall.clock.now(), {
-            "device": device.name, "keypad": press.address, "window": number, "key": press.key,
-            "code": exc.code, "message_zh": exc.zh, "message_en": exc.en}, window=number))
-        await show(hall, device, press.address, exc.zh)
-        return
-    log.info("keypad %s at %s: %s at window %s", press.address, device.name, press.key, number)
-    await show(hall, device, press.address, _shown(press.key, result))
+class Keypads:
+    """Turns key presses from the supervisor's keypad buses into window actions (the supervisor's `on_key`)."""
 
+    def __init__(self, cfg: HallConfig, store: Store, engine: Engine, clock: Clock, devices: DeviceSupervisor):
+        self.cfg, self.store, self.engine, self.clock, self.devices = cfg, store, engine, clock, devices
 
-async def show(hall: Hall, device: DeviceConfig, address: int, text: str) -> None:
-    """Best effort: a keypad without a display ignores it, and a failed write only costs the line."""
-    try:
-        async with hall.devices.use(device.name) as dev:
-            await asyncio.to_thread(dev.show, address, text)
-    except (DeviceUnavailable, OSError, ValueError, RuntimeError) as exc:
-        log.debug("could not show %r on keypad %s at %s: %s", text, address, device.name, exc)
+    async def __call__(self, device: DeviceConfig, press: Any) -> None:
+        """Handle one press from the keypad bus `device`."""
+        number = window_of(self.cfg, device, press.address)
+        try:
+            if number is None:
+                raise Conflict("keypad_unbound", f"地址 {press.address} 的呼叫器未绑定窗口",
+                               f"no window has the keypad at address {press.address} on {device.name}; set its "
+                               "address in the device's keypads (window number → address)")
+            result = await self.store.write(press_change(self.engine, self.clock, number, press.key, device.name))
+        except HallError as exc:
+            log.info("keypad %s at %s (window %s): %s refused: %s", press.address, device.name, number, press.key,
+                     exc.en)
+            await self.store.write(event_change("keypad.refused", self.clock.now(), {
+                "device": device.name, "keypad": press.address, "window": number, "key": press.key,
+                "code": exc.code, "message_zh": exc.zh, "message_en": exc.en}, window=number))
+            await self.show(device, press.address, exc.zh)
+            return
+        log.info("keypad %s at %s: %s at window %s", press.address, device.name, press.key, number)
+        await self.show(device, press.address, _shown(press.key, result))
+
+    async def show(self, device: DeviceConfig, address: int, text: str) -> None:
+        """Best effort: a keypad without a display ignores it, and a failed write only costs the line."""
+        try:
+            async with self.devices.use(device.name) as dev:
+                await asyncio.to_thread(dev.show, address, text)
+        except (DeviceUnavailable, OSError, ValueError, RuntimeError) as exc:
+            log.debug("could not show %r on keypad %s at %s: %s", text, address, device.name, exc)

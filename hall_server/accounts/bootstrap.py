@@ -1,0 +1,44 @@
+"""The accounts a hall starts with: `admin` on first start, and in development mode the demo accounts."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from ..clock import Clock
+from ..store.database import Store
+from .auth import Auth
+
+DEV_USERS = [("supervisor", "supervisor"), ("technician", "technician"), ("kiosk1", "kiosk"), ("kiosk2", "kiosk"),
+             *[(f"clerk{n}", "clerk") for n in range(1, 6)]]
+
+
+def ensure_admin(store: Store, auth: Auth, clock: Clock) -> str | None:
+    """On first start, create `admin`; returns the password if it was generated here."""
+    if auth.password_hash(store.read, "admin"):
+        return None
+    password = os.environ.get("ONEWINDOW_ADMIN_PASSWORD")
+    generated = None
+    if not password:
+        password = generated = secrets.token_urlsafe(12)
+    store.write_sync(lambda c: auth.create_user(c, "admin", password, "admin", clock.now()))
+    return generated
+
+
+def ensure_dev_users(store: Store, auth: Auth, clock: Clock, data_dir: Path,
+                     admin_password: str | None = None) -> dict[str, dict]:
+    """Development mode: demo accounts, their passwords kept in <data_dir>/dev-credentials.json."""
+    path = data_dir / "dev-credentials.json"
+    creds = json.loads(path.read_text()) if path.exists() else {}
+    if admin_password:
+        creds["admin"] = {"role": "admin", "password": admin_password}
+    for username, role in DEV_USERS:
+        if auth.password_hash(store.read, username):
+            continue
+        password = secrets.token_urlsafe(9)
+        store.write_sync(lambda c, u=username, p=password, r=role: auth.create_user(c, u, p, r, clock.now()))
+        creds[username] = {"role": role, "password": password}
+    path.write_text(json.dumps(creds, ensure_ascii=False, indent=1))
+    path.chmod(0o600)
+    return creds

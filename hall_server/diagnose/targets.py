@@ -1,0 +1,28 @@
+"""What a diagnose run checks (a `Target` per device) and how (`Options`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Target:
+    """One device to check: from the hall's [[devices]], its [calling] voice, or a kiosk's devices file."""
+    name: str
+    kind: str
+    url: str
+    screens: dict[str, int] = field(default_factory=dict)
+    keypads: dict[str, int] = field(default_factory=dict)
+    windows: tuple[int, ...] = ()
+    source: str = "hall"
+
+
+@dataclass
+class Options:
+    sim_dir: Path
+    active: bool = False
+    wait: float = 5.0               # seconds a card read or a key test waits for a person
+    timeout: float = 20.0           # seconds a device's whole check may take (more for long active checks)
+    voice: str = ""                 # the hall's [calling] voice, for the audio test phrase
+    wire_dir: Path | None = None    # --wire: dumps go here
+    stamp: str = ""                 # the run's UTC timestamp, in file names
