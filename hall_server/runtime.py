@@ -21,7 +21,7 @@ from .hardware.card_reads import CardReads
 from .hardware.keypads import Keypads
 from .hardware.printing import KioskPrinting
 from .hardware.screens import ScreenFanOut
-from .hardware.supervisor import DeviceSupervisor
+from .hardware.supervisor import DeviceSupervisor, hall_url
 from .identity import citizen as identity
 from .queue.engine import Engine
 from .seats.monitor import SeatMonitor
@@ -49,12 +49,16 @@ class Hall:
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim", on_card=card_reads,
-                                        on_key=lambda dev, press: self.keypads(dev, press))
+                                        on_key=lambda dev, press: self.keypads(dev, press),
+                                        owned_elsewhere=frozenset({"camera"}))
         self.keypads = Keypads(cfg, self.store, self.engine, self.clock, self.devices)
         self.printing = KioskPrinting(cfg, self.store, self.devices, self.clock)
         self.announcer = Announcer(cfg, self.store, self.bus, self.devices, self.clock, self.data_dir / "audio-cache")
         self.screens = ScreenFanOut(cfg, self.store, self.bus, self.views, self.devices)
-        self.seats = SeatMonitor(cfg, self.store, self.views, self.devices, self.clock, self.data_dir)
+        # the seat cameras belong to the seat worker process, which receives them as plain data
+        cameras = [{"name": d.name, "url": hall_url(d.url, self.data_dir / "sim", d.kind), "poll_s": d.poll_s}
+                   for d in cfg.devices if d.kind == "camera"]
+        self.seats = SeatMonitor(cfg, self.store, self.views, self.devices, self.clock, self.data_dir, cameras)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 

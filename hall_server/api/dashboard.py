@@ -142,7 +142,8 @@ async def get_dashboard(hall: Hall = Depends(get_hall), who: Principal = Depends
 
 
 def _alerts(hall: Hall, now) -> list[dict]:
-    """Today's alerts, newest first; a 离岗 alert is `cleared` once an `alert.cleared` of its window follows it."""
+    """Today's alerts, newest first; a 离岗 alert is `cleared` once an `alert.cleared` of its window follows it,
+    a seat worker's (no window) once the worker's `alert.cleared` follows it."""
     start = hall.views.day_start(now)
     rows = hall.store.read.execute(
         "SELECT seq, at, data FROM events WHERE type='alert.raised' AND at >= ? ORDER BY seq DESC LIMIT 200",
@@ -152,7 +153,7 @@ def _alerts(hall: Hall, now) -> list[dict]:
     out = []
     for r in rows:
         a = {**json.loads(r["data"]), "seq": r["seq"], "at": r["at"]}
-        if a.get("kind") == "away":
+        if a.get("kind") in ("away", "seat_worker"):
             a["cleared"] = cleared.get(a.get("window"), 0) > r["seq"]
         out.append(a)
     return out

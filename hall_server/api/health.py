@@ -38,6 +38,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
         "memory_max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "devices": devices,
         "announcer": hall.announcer.status(),
+        "seat_worker": hall.seats.worker_status(),
     }
 
 

@@ -63,7 +63,8 @@ def hall_url(url: str, sim_dir: Path, kind: str) -> str:
 class DeviceSupervisor:
     def __init__(self, devices: tuple[DeviceConfig, ...], write: Callable, now: Callable,
                  create: Callable[[DeviceConfig], Device] | None = None, sim_dir: Path = Path("var/sim"),
-                 on_card: CardHandler | None = None, on_key: KeyHandler | None = None):
+                 on_card: CardHandler | None = None, on_key: KeyHandler | None = None,
+                 owned_elsewhere: frozenset[str] = frozenset()):
         self._write = write          # Hall.store.write: durable device.health events
         self._now = now
         self._on_card = on_card      # card readers (devices with read_card) are watched when set
@@ -75,12 +76,14 @@ class DeviceSupervisor:
         self._key_pool = ThreadPoolExecutor(keypads, thread_name_prefix="keypad") if keypads else None
         self._create = create or (lambda cfg: drivers_of(cfg.kind).create(hall_url(cfg.url, sim_dir, cfg.kind)))
         self.devices = {d.name: Supervised(d) for d in devices}
+        # kinds another part opens and reports on (the seat worker's cameras): no task here, see owned_health
+        self._elsewhere = owned_elsewhere
         self._remote = RemoteDevices(self._log_change, now, own=self.devices)
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(s), name=f"device:{name}")
-                       for name, s in self.devices.items()]
+                       for name, s in self.devices.items() if s.cfg.kind not in self._elsewhere]
 
     async def _watch_remote(self) -> None:
         """Notice kiosks that stopped reporting even when nobody reads /health."""
@@ -218,6 +221,14 @@ class DeviceSupervisor:
             await self._write(event_change("device.health", self._now(), data, window=window))
         except Exception:  # the state is still reported by /health; the event log is best effort here
             log.exception("could not record device.health for %s", name)
+
+    async def owned_health(self, name: str, kind: str, health: DeviceHealth) -> None:
+        """The health of a configured device of a kind owned elsewhere (a seat camera, which the seat worker
+        opens): shown and logged as the supervisor's own devices are."""
+        s = self.devices.get(name)
+        if s is None or s.cfg.kind != kind or kind not in self._elsewhere:
+            raise KeyError(f"{name} is not a {kind} owned outside the device supervisor")
+        await self._record(s, health)
 
     # -- devices a kiosk program owns and reports on ------------------------------------------------
     async def report(self, kiosk: str, devices: list[dict], interval_s: float) -> list[dict]:

@@ -1,26 +1,33 @@
-"""Seat monitoring (座席监控) in the running hall: cameras → presence per seat → 离岗 alerts and on-seat time.
+"""Seat monitoring (座席监控) in the running hall: presence per seat → seat state, 离岗 alerts and on-seat time.
 
-One thread per camera reads its newest frames and runs each of its seats' presence models
-(drivers/camera/presence.py); a seat whose state changes becomes a `seat.presence` event. A task ticks every
-second: it follows the windows (state and clerk), asks the rules (seat_rules.py) what is due, raises a 离岗
-`alert.raised` (kind "away") with an evidence snapshot — blurred outside the seat region — and clears it
+The cameras and their presence models run in the seat worker, a process of its own (worker.py, started and
+restarted by process.py): the server never loads OpenCV. The worker's presence changes become `seat.presence`
+events and its camera health the cameras' `device.health` (through the device supervisor, which owns no
+camera itself). While the worker is down every seat reads unknown, its cameras offline, and one
+`alert.raised` (kind "seat_worker") stands until it is back (`alert.cleared`). A task ticks every second:
+it follows the windows (state and clerk; who is logged in goes to the worker, which learns empty seats from
+it), asks the rules (rules.py) what is due, raises a 离岗 `alert.raised` (kind "away") with an evidence
+snapshot — which the worker writes from its newest frame, blurred outside the seat region — and clears it
 with `alert.cleared`; it writes the on-seat time every minute and deletes expired evidence every hour.
-Nothing is recorded continuously: only the newest frame of each camera is held, in memory.
+Nothing is recorded continuously.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..hardware.supervisor import START_AFTER_S
+from drivers.health import DeviceHealth, DeviceState
+
+from ..hardware.alerts import raise_alert
 from ..store.database import Change
 from ..store.events import append_event
+from .process import COMMAND, SeatWorkerProcess, WorkerError, WorkerUnavailable
 from .rules import Clear, Raise, SeatRules
 
 if TYPE_CHECKING:
@@ -32,96 +39,144 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TICK_S, FLUSH_S, PRUNE_S = 1.0, 60.0, 3600.0
-READ_TIMEOUT_S = 2.0
+WORKER_START_AFTER_S = 0.5      # the worker starts once the hall answers (it runs beside it, never in its way)
+STARTING = DeviceHealth(DeviceState.DEGRADED, "starting: the seat worker is opening the camera")
 
 
 class SeatMonitor:
     def __init__(self, cfg: HallConfig, store: Store, views: Views, devices: DeviceSupervisor, clock: Clock,
-                 data_dir: Path):
+                 data_dir: Path, cameras: Sequence[dict] = (), worker_command: Sequence[str] = COMMAND):
+        """`cameras`: the seat cameras as the worker opens them, {name, url (the hall's sim dir applied),
+        poll_s}; `worker_command`: how the worker is started."""
         self.store, self.views, self.devices, self.clock, self.data_dir = store, views, devices, clock, data_dir
         self.seats = {s.window: s for s in cfg.seats}
         self.policy = cfg.seat_monitoring
         self.rules = SeatRules(sorted(self.seats), self.policy.away_alert_min * 60)
         self.evidence_dir = data_dir / "evidence"
+        self.cameras = {c["name"]: dict(c) for c in cameras}     # every camera, with seats or not
         self._expect_empty = dict.fromkeys(self.seats, True)   # nobody logged in: the seat may be learnt as empty
-        self._frames: dict[str, Any] = {}                       # camera → its newest frame (for evidence only)
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._task: asyncio.Task | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.worker = SeatWorkerProcess(self._start_message, self._message, command=worker_command,
+                                        start_after_s=WORKER_START_AFTER_S)
+        self.worker_down: str | None = None      # why the worker is down, while it is (alerted once)
+        self._inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+
+    def owns(self, name: str) -> bool:
+        """Whether the device is one of the cameras the seat worker opens (not the device supervisor)."""
+        return name in self.cameras
+
+    async def simulate(self, camera: str, faults: dict) -> dict:
+        """A runtime fault for a simulated seat camera (the devices API); WorkerUnavailable/WorkerError."""
+        return await self.worker.request("simulate", camera=camera, faults=faults)
+
+    async def diagnostics(self, camera: str) -> dict:
+        return await self.worker.request("diagnostics", camera=camera)
+
+    def worker_status(self) -> dict | None:
+        """The seat worker for /health: its pid and memory, how often it started, why it is down, garbage."""
+        if not self.cameras:
+            return None
+        pid = self.worker.pid
+        return {"pid": pid, "rss_kb": _rss_kb(pid), "starts": self.worker.starts, "down": self.worker_down,
+                "dropped_lines": self.worker.dropped}
 
     async def start(self) -> None:
-        if not self.seats:
+        if not self.seats and not self.cameras:
             return
-        self._loop = asyncio.get_running_loop()
+        for camera in sorted({s.camera for s in self.seats.values()} - set(self.cameras)):
+            log.warning("seat camera %s is not a device of this hall; its seats stay unknown", camera)
         self._sync_windows(self.clock.now())
-        for camera in sorted({s.camera for s in self.seats.values()}):
-            if camera not in self.devices.devices:      # a config edited in code (tests): nothing to watch
-                log.warning("seat camera %s is not a device of this hall; its seats stay unknown", camera)
-                continue
-            seats = [s for s in self.seats.values() if s.camera == camera]
-            t = threading.Thread(target=self._watch, args=(camera, seats), name=f"seats:{camera}", daemon=True)
-            t.start()
-            self._threads.append(t)
-        self._task = asyncio.create_task(self._tick_loop(), name="seats")
+        self._tasks = [asyncio.create_task(self._tick_loop(), name="seats"),
+                       asyncio.create_task(self._read_inbox(), name="seats:worker")]
+        if self.cameras:
+            await self.worker.start()
 
     async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
+        await self.worker.stop()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        if self._tasks:
             await self._flush(self.clock.now())
-        for t in self._threads:
-            await asyncio.to_thread(t.join, 5)
 
-    # -- one thread per camera -------------------------------------------------------------------
-    def _watch(self, camera: str, seats: list) -> None:
-        # OpenCV loads only in a hall with seats, and only once the hall answers (the import holds the GIL)
-        if self._stop.wait(START_AFTER_S["camera"]):
+    # -- the worker ------------------------------------------------------------------------------------
+    def _start_message(self) -> dict[str, Any]:
+        seats = []
+        for s in self.seats.values():
+            if s.camera in self.cameras:
+                ref = s.reference and str(Path(s.reference) if Path(s.reference).is_absolute()
+                                          else self.data_dir / s.reference)
+                seats.append({"window": s.window, "camera": s.camera, "roi": list(s.roi), "reference": ref})
+        return {"cameras": list(self.cameras.values()), "seats": seats, "debounce_s": self.policy.debounce_s,
+                "use_faces": self.policy.use_faces, "nice": 5,
+                "expect_empty": [w for w, empty in self._expect_empty.items() if empty]}
+
+    def _message(self, msg: dict) -> None:
+        self._inbox.put_nowait(msg)         # handled in order by _read_inbox, never in the worker's reader
+
+    async def _read_inbox(self) -> None:
+        for camera in self.cameras:
+            await self.devices.owned_health(camera, "camera", STARTING)
+        while True:
+            msg = await self._inbox.get()
+            try:
+                await self._handle(msg)
+            except Exception:           # a seat problem never stops the hall; the next message is handled
+                log.exception("handling the seat worker's %s failed", msg.get("type"))
+
+    async def _handle(self, msg: dict) -> None:
+        kind = msg["type"]
+        if kind == "presence":
+            if msg["window"] not in self.seats:
+                self.worker.drop("presence of an unknown window", repr(msg["window"]))
+                return
+            await self._presence(msg["window"], msg["state"])
+        elif kind == "camera":
+            if msg["camera"] not in self.cameras:
+                self.worker.drop("health of an unknown camera", repr(msg["camera"])[:80])
+                return
+            await self.devices.owned_health(msg["camera"], "camera",
+                                            DeviceHealth(DeviceState(msg["state"]), msg["detail"]))
+        elif kind == "ready":
+            await self._worker_up()
+        elif kind == "down":
+            await self._worker_gone(msg["reason"], msg["retry_s"])
+
+    async def _worker_gone(self, reason: str, retry_s: float) -> None:
+        first = self.worker_down is None
+        self.worker_down = reason
+        detail = f"the seat worker is not running ({reason}); restarting it in {retry_s:g} s"
+        for camera in self.cameras:
+            await self.devices.owned_health(camera, "camera", DeviceHealth(DeviceState.OFFLINE, detail))
+        for window in self.seats:
+            if self.rules.seats[window].presence != "unknown":
+                await self._presence(window, "unknown")
+        if not first:
+            log.debug("the seat worker is still down: %s", reason)
             return
-        from drivers.camera.presence import Roi, SeatPresence
+        log.warning("the seat worker died (%s): every seat reads unknown until it is back; restarting it "
+                    "with back-off", reason)
+        await raise_alert(self.store, self.clock, "seat_worker", None,
+                          f"座席监控进程已停止，正在重启 / the seat worker stopped ({reason}); restarting it")
 
-        models = {s.window: SeatPresence(Roi(*s.roi), debounce_s=self.policy.debounce_s,
-                                         use_faces=self.policy.use_faces) for s in seats}
-        for s in seats:
-            if s.reference:
-                _load_reference(models[s.window], s.reference, self.data_dir)
-        shown = dict.fromkeys(models, "")
-        while not self._stop.is_set():
-            supervised = self.devices.devices.get(camera)
-            dev = supervised.device if supervised is not None else None
-            frame = None
-            if dev is not None and dev.is_open:
-                _reference_from(dev, models.values())
-                try:
-                    frame = dev.read(READ_TIMEOUT_S)
-                except Exception as exc:       # the camera's own health says more
-                    log.debug("reading %s: %s", camera, exc)
-            now = time.monotonic()
-            if frame is not None:
-                self._frames[camera] = frame
-            for window, model in models.items():
-                # "nobody is logged in" only starts the empty-seat reference: once there is one, the model
-                # learns on its own, so a clerk seated before logging in is never learnt as the empty seat
-                state = model.update(None if frame is None else frame.image, now,
-                                     expect_empty=self._expect_empty[window] and not model.has_reference)
-                if state != shown[window]:
-                    shown[window] = state
-                    self._post(window, state)
-            if frame is None:
-                self._stop.wait(0.5)
+    async def _worker_up(self) -> None:
+        if self.worker_down is None:
+            return
+        log.info("the seat worker is back (pid %s)", self.worker.pid)
+        self.worker_down = None
+        now = self.clock.now()
+        data = {"kind": "seat_worker", "device": None, "reason": "restarted",
+                "detail": "座席监控进程已恢复 / the seat worker is back"}
+        await self.store.write(lambda conn: Change(None, [append_event(conn, "alert.cleared", now, data)]))
 
-    def _post(self, window: int, state: str) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            future = asyncio.run_coroutine_threadsafe(self._presence(window, state), loop)
-            future.add_done_callback(_log_failure)
-
+    # -- the hall's side ---------------------------------------------------------------------------
     # -- the hall's side ---------------------------------------------------------------------------
     async def _presence(self, window: int, state: str) -> None:
         now = self.clock.now()
         before = self.rules.seats[window].presence
+        if state == before:
+            return
         actions = self.rules.presence(window, state, now)
         data = {"window": window, "state": state, "previous": before, "clerk": self.rules.seats[window].clerk}
         await self.store.write(lambda conn: Change(None, [append_event(conn, "seat.presence", now, data,
@@ -150,7 +205,10 @@ class SeatMonitor:
         for w in self.views.windows(self.store.read):
             if w["number"] in self.seats:
                 actions += self.rules.window(w["number"], w["state"], w["clerk"], now)
-                self._expect_empty[w["number"]] = w["clerk"] is None
+                empty = w["clerk"] is None
+                if self._expect_empty[w["number"]] != empty:
+                    self._expect_empty[w["number"]] = empty
+                    self.worker.send({"type": "expect_empty", "window": w["number"], "empty": empty})
         return actions
 
     async def _act(self, actions: list[Raise | Clear]) -> None:
@@ -166,7 +224,7 @@ class SeatMonitor:
             "kind": "away", "device": self.seats[a.window].camera, "window": a.window, "clerk": a.clerk,
             "away_since": a.away_since.isoformat(timespec="seconds"),
             "detail": f"{a.window}号窗口离岗 {minutes} 分钟 / window {a.window}: clerk away {minutes} min"}
-        path = await asyncio.to_thread(self._snapshot, a.window, a.at)
+        path = await self._snapshot(a.window, a.at)
         log.warning("window %s: clerk away for %s min", a.window, minutes)
 
         def write(conn) -> Change:
@@ -188,21 +246,15 @@ class SeatMonitor:
         await self.store.write(lambda conn: Change(None, [append_event(conn, "alert.cleared", a.at, data,
                                                                             window=a.window)]))
 
-    def _snapshot(self, window: int, at: datetime) -> Path | None:
-        """The evidence of an alert: the camera's newest frame, blurred outside the seat region."""
-        seat = self.seats[window]
-        frame = self._frames.get(seat.camera)
-        if frame is None:
+    async def _snapshot(self, window: int, at: datetime) -> Path | None:
+        """The evidence of an alert, written by the worker from the camera's newest frame; None without one."""
+        path = self.evidence_dir / at.strftime("%Y-%m-%d") / f"window{window:02d}-{at.strftime('%H%M%S')}.jpg"
+        try:
+            data = await self.worker.request("snapshot", window=window, path=str(path))
+        except (WorkerUnavailable, WorkerError) as exc:
+            log.warning("window %s: no evidence snapshot (%s)", window, exc)
             return None
-        from drivers.camera.presence import Roi
-        from drivers.camera.snapshot import evidence_jpeg
-
-        folder = self.evidence_dir / at.strftime("%Y-%m-%d")
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = folder / f"window{window:02d}-{at.strftime('%H%M%S')}.jpg"
-        path.write_bytes(evidence_jpeg(frame.image, Roi(*seat.roi)))
-        path.chmod(0o600)
-        return path
+        return Path(data["path"]) if data and data.get("path") else None
 
     async def _flush(self, now: datetime) -> None:
         times = self.rules.take_times(now)
@@ -274,26 +326,14 @@ class SeatMonitor:
         return out
 
 
-def _log_failure(future) -> None:
-    """A presence change the hall could not record (the store refused it): said in the log, not lost silently."""
-    if not future.cancelled() and future.exception() is not None:
-        log.error("recording a seat's presence failed", exc_info=future.exception())
-
-
-def _reference_from(dev: Any, models) -> None:
-    """A simulated camera knows its empty scene: the seats start from it, as from a technician's snapshot."""
-    empty = getattr(dev, "reference_frame", None)
-    for model in models:
-        if empty is not None and not model.has_reference:
-            model.set_reference(empty())
-
-
-def _load_reference(model: Any, path: str, data_dir: Path) -> None:
-    import cv2
-
-    p = Path(path) if Path(path).is_absolute() else data_dir / path
-    image = cv2.imread(str(p))
-    if image is None:
-        log.warning("seat reference %s could not be read; the empty seat will be learnt instead", p)
-        return
-    model.set_reference(image)
+def _rss_kb(pid: int | None) -> int | None:
+    """A process's resident memory (Linux), or None."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

@@ -17,7 +17,8 @@ const STATE_TEXT = {
 };
 const DEVICE_TEXT = { ok: ["正常", "ok"], degraded: ["注意", "degraded"], offline: ["离线", "offline"],
   fault: ["故障", "fault"] };
-const ALERT_TEXT = { print_failed: ["打印失败", "print failed"], away: ["离岗", "clerk away"] };
+const ALERT_TEXT = { print_failed: ["打印失败", "print failed"], away: ["离岗", "clerk away"],
+  seat_worker: ["座席监控进程", "seat worker"] };
 const PRIORITY_TEXT = { elderly: "老", disabled: "残", veteran: "军", pregnant: "孕", appointment: "约" };
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
