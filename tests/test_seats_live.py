@@ -1,6 +1,7 @@
 """Seat monitoring in a running hall (issue 7): a simulated camera over window 3, in real time.
 
-The camera plays a short script (the clerk works, leaves for 22 s, comes back) through OpenCV; the hall turns
+The camera plays a short script (the clerk works, leaves for 22 s, comes back) through OpenCV in the hall's seat
+worker process (the faults are injected there through the devices API); the hall turns
 it into `seat.presence` events, a 离岗 alert after away_alert_min (3 s here) with an evidence snapshot that is
 blurred outside the seat, a cleared alert on return, on-seat time for the clerk, and "unknown" — never
 "away" — when the camera drops out. Evidence past evidence_days is deleted.
