@@ -1,8 +1,9 @@
 """A wall of LED screens on one simulated RS-485 line: a pseudo-terminal whose master side plays the screens.
 
-The real driver opens `.port` through pyserial. A thread parses the frames arriving (text boards or Modbus
-7-segment slaves), keeps what each address shows in `screens`, answers Modbus writes like a slave (only at the
-configured addresses: others stay silent, like an absent screen) and can draw the wall as a PNG.
+The real driver opens `.port` through pyserial; the pty and its thread are a SerialSimulator's. This parses
+the frames arriving (text boards or Modbus 7-segment slaves), keeps what each address shows in `screens`,
+answers Modbus writes like a slave (only at the configured addresses: others stay silent, like an absent
+screen) and can draw the wall as a PNG.
 Faults: `dead` (nothing shown, no answers), `garbled` (Modbus answers with a bad CRC; text boards draw junk).
 """
 from __future__ import annotations
@@ -10,16 +11,14 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import pty
-import select
 import threading
 import time
-import tty
 from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ...serial_simulator import SerialSimulator, corrupt_check
 from ..frames import (
     SEGMENT_REGISTER,
     VALUE_REGISTER,
@@ -27,11 +26,13 @@ from ..frames import (
     WRITE_REGISTERS,
     FrameError,
     ModbusRequest,
+    TextFrame,
     TextFrameReader,
     decode_segments,
     encode_exception,
     encode_response,
     parse_request,
+    parse_text_frame,
 )
 
 logger = logging.getLogger(__name__)
@@ -40,110 +41,76 @@ PROTOCOLS = ("led", "modbus7")
 FAULTS = ("none", "dead", "garbled")
 SETTINGS_REGISTERS = frozenset({2, 3, 4})       # unit id, baud rate, decimal point: accepted, not simulated
 SILENCE_S = 0.02          # a Modbus slave drops a partial frame after this much silence (t3.5, with pty slack)
-_POLL_S = 0.05
 FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")     # Debian's fonts-wqy-zenhei
 FONT_PX, COLUMN_PX, COLUMNS = 28, 15, 6
 COLOURS = {"led": (255, 48, 32), "modbus7": (255, 176, 0)}
 
 
-class DisplayBusSimulator:
+class DisplayBusSimulator(SerialSimulator):
     """Screens at `addresses` (None: every address answers) speaking `protocol`. Thread-safe.
 
     `log` lists (address, text, time.monotonic() of arrival) for every frame on the wire, shown or not.
     """
 
+    kind = "display simulator"
+    thread_name = "display-sim"
+    FAULTS = FAULTS
+    frame_errors = (FrameError,)
+
     def __init__(self, protocol: str = "led", encoding: str = "gb2312", addresses: Iterable[int] | None = None,
                  digits: int = 4):
         if protocol not in PROTOCOLS:
             raise ValueError(f"display simulator: unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
+        super().__init__()
         self.protocol, self.encoding, self.digits = protocol, encoding, digits
         self.addresses = None if addresses is None else frozenset(addresses)
         TextFrameReader(encoding)       # an unknown encoding fails here, not in the thread
+        self.silence_s = SILENCE_S if protocol == "modbus7" else None
         self.screens: dict[int, str] = {}
         self.bad_frames = 0
         self._log: list[tuple[int, str, float]] = []
-        self._fault = "none"
-        self._changed = threading.Condition()
         self._render_path: Path | None = None
         self._render_every = 0.5
         self._rendered_at = 0.0
         self._dirty = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._drawer: threading.Thread | None = None     # redraws the PNG, so drawing never delays a frame
-        self._master = self._slave = -1
-        self._wake: tuple[int, int] | None = None
-        self.port = ""
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> str:
-        """Opens the pty pair and starts serving; returns the path the driver should open."""
-        if self._thread is not None:
-            return self.port
-        master, slave = pty.openpty()
-        tty.setraw(master)
-        tty.setraw(slave)       # no echo, no line editing: bytes pass unchanged both ways
-        self._master, self._slave, self.port = master, slave, os.ttyname(slave)
-        self._wake = os.pipe()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._serve, name="display-sim", daemon=True)
-        self._thread.start()
+        """Opens the pty pair and starts serving (and drawing, after `render_to`); returns the driver's path."""
+        port = super().start()
         if self._render_path is not None:
             self._start_drawer()
-        logger.info("display simulator (%s) serving on %s", self.protocol, self.port)
-        return self.port
+        return port
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._wake is not None:
-            os.write(self._wake[1], b"x")
-        for thread in (self._thread, self._drawer):
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout=2)
-        self._thread = self._drawer = None
-        for fd in (self._master, self._slave, *(self._wake or ())):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = -1
-        self._wake = None
+        super().stop()
+        drawer, self._drawer = self._drawer, None
+        if drawer is not None and drawer is not threading.current_thread():
+            drawer.join(timeout=2)
         if self._dirty and self._render_path is not None:
             self._render_now()
 
-    def __enter__(self) -> DisplayBusSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # -- faults and state ------------------------------------------------------------------------
-    def set_fault(self, name: str) -> None:
-        if name not in FAULTS:
-            raise ValueError(f"display simulator: unknown fault {name!r}; faults: {', '.join(FAULTS)}")
-        with self._changed:
-            self._fault = name
-        logger.info("display simulator fault: %s", name)
-
     def faults(self) -> dict:
         """The fault, what each screen shows now and how many bad frames arrived."""
-        with self._changed:
+        with self._lock:
             return {"fault": self._fault, "screens": dict(sorted(self.screens.items())), "bad_frames": self.bad_frames}
 
     @property
     def log(self) -> list[tuple[int, str, float]]:
-        with self._changed:
+        with self._lock:
             return list(self._log)
 
     def wait_for(self, address: int, text: str, timeout: float = 2.0) -> bool:
         """Whether the screen at `address` shows `text` (blanks around it ignored) within `timeout` seconds."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.screens.get(address, "").strip() == text.strip(), timeout)
+        return self.wait_until(lambda: self.screens.get(address, "").strip() == text.strip(), timeout)
 
     def render_to(self, path: str | Path, every: float = 0.5) -> None:
         """Keep `path` showing the wall: redrawn by a thread of its own at most once per `every` seconds."""
-        with self._changed:
+        with self._lock:
             self._render_path, self._render_every, self._dirty = Path(path), every, True
-        if self._thread is not None:
+        if self.running:
             self._start_drawer()
 
     def _start_drawer(self) -> None:
@@ -153,7 +120,7 @@ class DisplayBusSimulator:
 
     def _draw(self) -> None:
         while not self._stop.is_set():
-            with self._changed:
+            with self._lock:
                 wait = self._rendered_at + self._render_every - time.monotonic()
                 due = self._dirty and wait <= 0
             if due:
@@ -162,60 +129,25 @@ class DisplayBusSimulator:
                 self._stop.wait(min(max(wait, 0.02), 0.1))
 
     # -- serving ---------------------------------------------------------------------------------
-    def _serve(self) -> None:
-        text_frames, pending, last_byte = TextFrameReader(self.encoding), bytearray(), 0.0
-        master, wake = self._master, self._wake[0] if self._wake else -1
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([master, wake], [], [], _POLL_S)
-                data = os.read(master, 4096) if master in ready else b""
-            except (OSError, ValueError):       # closed under us by stop()
-                break
-            now = time.monotonic()
-            try:
-                if self.protocol == "led":
-                    text_frames.feed(data)
-                    self._take_text_frames(text_frames, now)
-                else:
-                    if not data and pending and now - last_byte > SILENCE_S:
-                        self._bad(f"a partial Modbus frame dropped after silence: {bytes(pending).hex(' ')}")
-                        pending.clear()
-                    pending += data
-                    last_byte = now if data else last_byte
-                    self._take_requests(pending, now)
-            except Exception:       # a bug here must not kill the screens for the next frame
-                logger.exception("display simulator: error handling a frame")
+    def parse_frame(self, buffer: bytes) -> tuple[TextFrame | ModbusRequest | None, int]:
+        return parse_text_frame(buffer, self.encoding) if self.protocol == "led" else parse_request(buffer)
+
+    def handle(self, frame: TextFrame | ModbusRequest, at: float) -> bytes | None:
+        if isinstance(frame, TextFrame):
+            self._show(frame.address, frame.text, at)
+            return None
+        return self._apply(frame, at)
+
+    def handle_bad_frame(self, error: Exception) -> None:
+        self._bad(str(error))
+
+    def handle_silence(self, partial: bytes) -> None:
+        self._bad(f"a partial Modbus frame dropped after silence: {partial.hex(' ')}")
 
     def _bad(self, message: str) -> None:
-        with self._changed:
+        with self._lock:
             self.bad_frames += 1
         logger.debug("display simulator: %s", message)
-
-    def _take_text_frames(self, frames: TextFrameReader, now: float) -> None:
-        while True:
-            try:
-                frame = frames.next()
-            except FrameError as exc:
-                self._bad(str(exc))
-                continue
-            if frame is None:
-                return
-            self._show(frame.address, frame.text, now)
-
-    def _take_requests(self, pending: bytearray, now: float) -> None:
-        while True:
-            try:
-                request, consumed = parse_request(pending)
-            except FrameError as exc:
-                self._bad(str(exc))
-                del pending[:exc.consumed]
-                continue
-            if request is None:
-                return
-            del pending[:consumed]
-            answer = self._apply(request, now)
-            if answer:
-                self._send(answer)
 
     def _apply(self, request: ModbusRequest, now: float) -> bytes:
         """Shows a Modbus write on its screen(s); the answer to send, or b"" for silence."""
@@ -244,10 +176,10 @@ class DisplayBusSimulator:
         return (self.addresses is None or address in self.addresses) and self._fault != "dead"
 
     def _garble(self, answer: bytes) -> bytes:
-        return answer[:-1] + bytes([answer[-1] ^ 0xFF]) if self._fault == "garbled" else answer
+        return corrupt_check(answer) if self._fault == "garbled" else answer
 
     def _show(self, address: int, text: str, now: float) -> None:
-        with self._changed:
+        with self._lock:
             self._log.append((address, text, now))
             if not self._present(address):
                 return
@@ -255,22 +187,11 @@ class DisplayBusSimulator:
                 text = "".join("?" if i % 2 else c for i, c in enumerate(text))
             self.screens[address] = text
             self._dirty = True
-            self._changed.notify_all()
-
-    def _send(self, frame: bytes) -> None:
-        view = memoryview(frame)
-        while view and not self._stop.is_set():
-            try:
-                view = view[os.write(self._master, view):]
-            except BlockingIOError:
-                self._stop.wait(0.001)
-            except OSError:
-                logger.debug("display simulator: answer not sent: the pty is closed")
-                return
+            self._lock.notify_all()
 
     # -- the wall as a picture -------------------------------------------------------------------
     def _render_now(self) -> None:
-        with self._changed:
+        with self._lock:
             path, self._dirty, self._rendered_at = self._render_path, False, time.monotonic()
         try:
             if path is not None:
