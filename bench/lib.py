@@ -119,30 +119,77 @@ def get_health(port: int, timeout: float = 0.5) -> tuple[int, dict | None]:
 
 # -- the server process ----------------------------------------------------------------------------
 class RssMonitor(threading.Thread):
-    """Samples the server's RSS every 50 ms; `peak` is the highest seen, `mark()` starts a window."""
+    """Samples the server's RSS every 50 ms; `peak` is the highest seen, `mark()` starts a window.
+
+    The server's child processes (the announcer's render worker, the seat worker, multiprocessing's
+    resource tracker) are sampled every 0.5 s: `children` maps each pid to its peak RSS and the whole
+    window's peak, and `child_label` to what it is (named by `label_child` while it runs)."""
+
+    CHILD_EVERY = 10        # samples of the server per sample of its children
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.peak = 0
         self.window_peak = 0
+        self.children: dict[int, dict] = {}
         self._halt = threading.Event()
 
     def run(self) -> None:
+        n = 0
         while not self._halt.is_set():
             try:
                 rss = self.proc.memory_info().rss
+                kids = self.proc.children(recursive=True) if n % self.CHILD_EVERY == 0 else []
             except psutil.Error:
                 return
+            n += 1
             self.peak = max(self.peak, rss)
             self.window_peak = max(self.window_peak, rss)
+            for k in kids:
+                try:
+                    k_rss = k.memory_info().rss
+                except psutil.Error:
+                    continue
+                c = self.children.setdefault(k.pid, {"pid": k.pid, "label": label_child(k), "peak": 0,
+                                                     "window_peak": 0})
+                if c["label"] not in FINAL_LABELS:      # a worker just spawned has not loaded much yet
+                    c["label"] = label_child(k)
+                c["peak"] = max(c["peak"], k_rss)
+                c["window_peak"] = max(c["window_peak"], k_rss)
             self._halt.wait(0.05)
 
     def mark(self) -> None:
         self.window_peak = 0
+        for c in self.children.values():
+            c["window_peak"] = 0
 
     def stop(self) -> None:
         self._halt.set()
+
+
+FINAL_LABELS = ("seat worker", "announcer's render worker", "multiprocessing resource tracker")
+
+
+def label_child(p: psutil.Process) -> str:
+    """What a child process of the server is: by its command line, and for multiprocessing workers by
+    what they have loaded (OpenCV: the seat worker; the speech voices or a lowered priority: the
+    announcer's render worker)."""
+    try:
+        if "python" not in p.name():
+            return p.name()             # a program a worker runs (e.g. espeak-ng)
+        cmd = " ".join(p.cmdline())
+        if "resource_tracker" in cmd:
+            return "multiprocessing resource tracker"
+        maps = Path(f"/proc/{p.pid}/maps").read_text(errors="replace") if "spawn_main" in cmd or "forkserver" \
+            in cmd else ""
+        if "/cv2/" in maps or "seat" in cmd:
+            return "seat worker"
+        if "espeak" in maps or p.nice() > 0:
+            return "announcer's render worker"
+        return cmd[:60] or p.name()
+    except (psutil.Error, OSError):
+        return "?"
 
 
 def always_open(config: str | Path, directory: Path) -> str:
@@ -170,6 +217,8 @@ class Server:
         self.rss: RssMonitor | None = None
         self.peak_rss = 0
         self.peaks: list[int] = []      # peak RSS of each run of the process
+        self.children: dict[int, dict] = {}   # the server's child processes of the last run (RssMonitor)
+        self.ok_s: float | None = None  # spawn → the first answer of /api/v1/health whose status is "ok"
         self.log = data_dir / "server.log"
 
     @property
@@ -180,8 +229,11 @@ class Server:
                     "sys.exit(main(sys.argv[1:]))", *args]
         return [self.python, "-m", "hall_server", *args]
 
-    def start(self, timeout: float = 30.0) -> float:
-        """Spawn and wait for the first 200 from /api/v1/health; returns seconds from spawn to that answer."""
+    def start(self, timeout: float = 30.0, ok_timeout: float = 0.0) -> float:
+        """Spawn and wait for the first 200 from /api/v1/health; returns seconds from spawn to that answer.
+
+        `ok_timeout` > 0: then go on polling (every 2 ms) until the health answer says `"status": "ok"`
+        (every device opened and working), for at most that long since spawn; `ok_s` is when, or None."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logf = open(self.log, "ab")
         t0 = time.perf_counter()
@@ -195,12 +247,24 @@ class Server:
             try:
                 status, _ = get_health(self.port)
                 if status == 200:
-                    return time.perf_counter() - t0
+                    first = time.perf_counter() - t0
+                    break
             except OSError:
                 pass
             if time.perf_counter() - t0 > timeout:
                 raise RuntimeError(f"server did not answer within {timeout} s; see {self.log}")
             time.sleep(0.002)
+        self.ok_s = None
+        while ok_timeout > 0 and time.perf_counter() - t0 < ok_timeout:
+            try:
+                status, body = get_health(self.port)
+                if status == 200 and body and body.get("status") == "ok":
+                    self.ok_s = time.perf_counter() - t0
+                    break
+            except OSError:
+                pass
+            time.sleep(0.002)
+        return first
 
     def stop(self) -> None:
         if self.proc is None:
@@ -216,7 +280,21 @@ class Server:
             self.rss.join()
             self.peak_rss = max(self.peak_rss, self.rss.peak)
             self.peaks.append(self.rss.peak)
+            self.children = self.rss.children
         self.proc = None
+
+
+class BareServer(Server):
+    """bench/bare.py (FastAPI, one durable commit per request) as a subprocess, started and stopped like
+    the hall (same uvicorn settings, one worker)."""
+
+    def __init__(self, data_dir: Path, port: int):
+        super().__init__(data_dir, port, "")
+
+    @property
+    def cmd(self) -> list[str]:
+        return [self.python, str(ROOT / "bench" / "bare.py"), "--port", str(self.port), "--data-dir",
+                str(self.data_dir)]
 
 
 def free_port() -> int:

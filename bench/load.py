@@ -190,9 +190,11 @@ async def mixed_phase(port: int, tokens: dict[str, str], windows: list[int], own
     }
 
 
-async def throughput_phase(port: int, tokens: dict[str, str], matters: list[str], clients: int,
-                           warmup: float, seconds: float) -> dict:
-    """`clients` closed-loop kiosk clients issue tickets as fast as the server answers."""
+async def throughput_phase(port: int, tokens: dict[str, str] | None, matters: list[str], clients: int,
+                           warmup: float, seconds: float, path: str = "/api/v1/tickets") -> dict:
+    """`clients` closed-loop kiosk clients issue tickets as fast as the server answers.
+
+    `tokens` None: no authentication (bench/bare.py's endpoint, `path` "/tickets")."""
     t_meas = time.perf_counter() + warmup
     t_end = t_meas + seconds
     lat: list[float] = []
@@ -200,10 +202,10 @@ async def throughput_phase(port: int, tokens: dict[str, str], matters: list[str]
     snaps: list[dict] = []
 
     async def client(k: int) -> None:
-        c = HttpConn(port, tokens[f"kiosk{k % KIOSKS + 1}"])
+        c = HttpConn(port, tokens[f"kiosk{k % KIOSKS + 1}"] if tokens else None)
         rnd = random.Random(1000 + k)
         while (ts := time.perf_counter()) < t_end:
-            status, _ = await c.request("POST", "/api/v1/tickets", {"matter": rnd.choice(matters)})
+            status, _ = await c.request("POST", path, {"matter": rnd.choice(matters)})
             te = time.perf_counter()
             if ts >= t_meas and te <= t_end:
                 if status == 201:

@@ -68,6 +68,10 @@ def _serve(args) -> int:
     from .runtime import Hall
 
     data_dir = Path(args.data_dir)
+    if any(d.kind == "printer" for d in cfg.devices):
+        from .hardware import escpos_cache
+
+        escpos_cache.prepare(data_dir / "cache")    # before a printer's driver first imports python-escpos
     hall = Hall(cfg, data_dir)
     generated = hall.ensure_admin()
     if generated:

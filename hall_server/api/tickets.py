@@ -21,8 +21,8 @@ Status = Literal["waiting", "called", "serving", "done", "no_show", "cancelled",
 
 @router.post("", status_code=201, response_model=IssuedTicketOut,
              summary="Issue a ticket for a matter (printed on the kiosk's printer when it has one)")
-async def issue(body: IssueRequest, request: Request, hall: Hall = Depends(get_hall),
-                who: Principal = Depends(require("kiosk", *STAFF))) -> dict:
+async def issue(body: IssueRequest, request: Request, who: Principal = Depends(require("kiosk", *STAFF))) -> dict:
+    hall: Hall = request.app.state.hall     # the hot path: not one more dependency to solve per ticket
     if who.role == "kiosk":           # staff may issue at any hour (a citizen still inside after closing)
         _check_open(hall)
     channel = "kiosk" if who.role == "kiosk" else body.channel
@@ -33,7 +33,7 @@ async def issue(body: IssueRequest, request: Request, hall: Hall = Depends(get_h
         ticket = await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
                                   kiosk=body.kiosk, actor=who.username)
     # the ticket is committed: printing can only add to it, never undo it
-    ticket["print"] = await hall.printing.print_ticket(ticket, body.kiosk, str(request.base_url))
+    ticket["print"] = await hall.printing.print_ticket(ticket, body.kiosk, lambda: str(request.base_url))
     return ticket
 
 

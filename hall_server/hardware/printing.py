@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -44,12 +45,16 @@ class KioskPrinting:
                        issued_at=issued, status_url=status_url, materials=list(matter.materials if matter else ()),
                        header=list(cfg.receipt.header), footer=list(cfg.receipt.footer), width=width)
 
-    async def print_ticket(self, ticket: dict, kiosk: str | None, base_url: str) -> dict | None:
-        """Print the ticket on its kiosk's printer; returns what happened, or None when there is no printer."""
+    async def print_ticket(self, ticket: dict, kiosk: str | None, base_url: str | Callable[[], str]) -> dict | None:
+        """Print the ticket on its kiosk's printer; returns what happened, or None when there is no printer.
+
+        `base_url` (or a function giving it, asked only when there is a printer and no public_url) is where
+        the receipt's status link points."""
         name = self.printer_for(kiosk)
         if name is None:
             return None
-        status_url = f"{(self.cfg.hall.public_url or base_url).rstrip('/')}/t/{ticket['id']}"
+        base = self.cfg.hall.public_url or (base_url() if callable(base_url) else base_url)
+        status_url = f"{base.rstrip('/')}/t/{ticket['id']}"
         try:
             async with self.devices.use(name, wait_s=OPENING_WAIT_S) as printer:
                 receipt = self.receipt_for(ticket, status_url, getattr(printer, "width", 80))

@@ -18,7 +18,7 @@ from ..identity.citizen import CitizenRef
 from ..store.database import Change
 from ..store.events import append_event
 from .routing import Waiting, pick_next
-from .views import Views
+from .views import LineTally, Views
 
 ACTIVE = ("called", "serving")
 MIN_SAMPLE_S, MAX_SAMPLE_S = 20, 4 * 3600
@@ -35,6 +35,10 @@ class Engine:
         self.policy = cfg.queue
         self.views = Views(cfg)
         self._known_day: str | None = None
+        # Today's line as counted for the last issue, and the writer connection's row-change count right
+        # after it: valid while nothing but issues has written since (see _line).
+        self._tally: LineTally | None = None
+        self._tally_mark = -1
         # the matters each window may call (its profile), for call-next's snapshot
         self._served_by = {w.number: tuple(m.code for m in cfg.matters if cfg.preference(w, m.code) is not None)
                            for w in cfg.windows}
@@ -44,8 +48,9 @@ class Engine:
         return self.views.today(at or self.clock.now())
 
     def forget_cached_state(self) -> None:
-        """A whole transaction was rolled back: what was read in it may never have been saved."""
+        """A change or a whole transaction was rolled back: what was read in it may never have been saved."""
         self._known_day = None
+        self._tally = None
 
     def _begin(self, conn: sqlite3.Connection, events: list[dict]) -> tuple[datetime, str]:
         """Every change starts here: the time, the service day, and the rollover if one is due."""
@@ -99,6 +104,7 @@ class Engine:
         m = self.cfg.matter(matter)
         if m is None:
             raise errors.matter_not_found(matter)
+        line = self._line(conn, day)        # before this ticket joins it
         seq = conn.execute(
             "INSERT INTO counters (service_day, prefix, last) VALUES (?,?,1)"
             " ON CONFLICT(service_day, prefix) DO UPDATE SET last = last + 1 RETURNING last",
@@ -121,7 +127,27 @@ class Engine:
             {"ticket_id": tid, "number": number, "matter": matter, "group": m.group,
              "priority": priority, "channel": channel},
             actor=actor, ticket_id=tid))
-        return Change(self.views.ticket(conn, tid, now), events)
+        # the answer is what views.ticket() would read back, built from what was just written
+        estimate = self.views.join_line(line, matter, priority, key)
+        self._tally_mark = conn.total_changes
+        if estimate is None:
+            return Change(self.views.ticket(conn, tid, now), events)
+        ahead, wait_s = estimate
+        return Change({"id": tid, "number": number, "matter": matter, "status": "waiting", "priority": priority,
+                       "channel": channel, "service_day": day, "issued_at": _ts(now), "called_at": None,
+                       "started_at": None, "finished_at": None, "window": None, "target_window": None,
+                       "transfers": 0, "recalls": 0, "matter_name": m.name, "group": m.group,
+                       "waiting_ahead": ahead, "estimated_wait_s": wait_s}, events)
+
+    def _line(self, conn: sqlite3.Connection, day: str) -> LineTally:
+        """Today's waiting line before the ticket being issued: counted in SQL, unless the count kept from the
+        last issue still holds — no row has been written on this connection since that issue ended
+        (`total_changes` counts every row an INSERT, UPDATE or DELETE wrote: a call, a transfer, a window
+        opened, a device event all move it) and no change was rolled back since (forget_cached_state)."""
+        t = self._tally
+        if t is None or t.day != day or conn.total_changes != self._tally_mark:
+            t = self._tally = self.views.tally(conn, day)
+        return t
 
     def requeue(self, conn, ticket_id: int, *, actor: str) -> Change:
         """A no-show who comes back is put in line again after a configured number of places."""

@@ -16,6 +16,30 @@ from zoneinfo import ZoneInfo
 from ..clock import service_day
 from ..config import PRIORITY_CLASSES, HallConfig
 
+
+def _wait(ahead: dict[str, int], times: dict[str, float], open_n: int, windows_n: int) -> tuple[int, int]:
+    """(tickets ahead, estimated seconds) from the tickets ahead per matter: their handling times shared
+    among the open windows of the ticket (all of its windows when none is open)."""
+    work = sum(times.get(m, 600) * n for m, n in sorted(ahead.items()))
+    return sum(ahead.values()), round(work / max(open_n or windows_n, 1))
+
+
+class LineTally:
+    """Today's waiting line counted once: how many tickets wait per matter and priority kind (`plain`:
+    (matter, "p" priority | "n" normal) → n, target window not set), how many were transferred to each
+    window (`transferred`: window → matter → n), the latest place in line (`last_key`, the highest
+    queue_key waiting), which windows are open, and the handling times. The engine
+    keeps it while only issues change the line (each issue adds its ticket), so that a new ticket's place
+    and wait are counted from memory instead of by SQL over the whole line."""
+
+    __slots__ = ("day", "last_key", "open_windows", "plain", "times", "transferred")
+
+    def __init__(self, day: str, plain: dict[tuple[str, str], int], transferred: dict[int, dict[str, int]],
+                 last_key: int | None, open_windows: frozenset[int], times: dict[str, float]):
+        self.day, self.plain, self.transferred, self.last_key = day, plain, transferred, last_key
+        self.open_windows, self.times = open_windows, times
+
+
 TICKET_FIELDS = ("id", "number", "matter", "status", "priority", "channel", "service_day", "issued_at",
                  "called_at", "started_at", "finished_at", "window", "target_window", "transfers", "recalls")
 
@@ -58,6 +82,51 @@ class Views:
             " ON CONFLICT(matter) DO UPDATE SET ewma_s = ? * ? + (1 - ?) * ewma_s, samples = samples + 1",
             (matter, alpha, sample_s, alpha, prior, alpha, sample_s, alpha),
         )
+
+    # -- the line of a new ticket (issue's hot path) ----------------------------------------------
+    def _kind(self, priority: str) -> str | None:
+        return "p" if priority in self._priority else "n" if priority in self._normal else None
+
+    def tally(self, conn: sqlite3.Connection, day: str) -> LineTally:
+        """Count `day`'s waiting line (one pass over the covering index `tickets_line`)."""
+        plain: dict[tuple[str, str], int] = {}
+        transferred: dict[int, dict[str, int]] = {}
+        last_key = None
+        for matter, priority, target, n, key in conn.execute(
+                "SELECT matter, priority, target_window, COUNT(*), MAX(queue_key) FROM tickets WHERE service_day=?"
+                " AND status='waiting' GROUP BY matter, priority, target_window", (day,)):
+            last_key = key if last_key is None else max(last_key, key)
+            if target is not None:
+                per = transferred.setdefault(target, {})
+                per[matter] = per.get(matter, 0) + n
+            elif (kind := self._kind(priority)) is not None:
+                plain[(matter, kind)] = plain.get((matter, kind), 0) + n
+        open_windows = frozenset(r[0] for r in conn.execute("SELECT number FROM windows WHERE state='open'"))
+        return LineTally(day, plain, transferred, last_key, open_windows, self.handling_s(conn))
+
+    def join_line(self, tally: LineTally, matter: str, priority: str, key: int) -> tuple[int, int] | None:
+        """(tickets ahead, estimated seconds) of a new ticket (not transferred) joining the line at `key`, as
+        `_estimate` counts them, and the ticket added to `tally`. None when it is not behind every waiting
+        ticket (the clock was set back past a requeued one): then only `_estimate` can say."""
+        behind_all = tally.last_key is None or key > tally.last_key
+        tally.last_key = key if behind_all else tally.last_key
+        windows = self._serving.get(matter, frozenset())
+        ahead: dict[str, int] = {}
+        for w in windows:                      # transferred to one of its windows: called there first
+            for m, n in tally.transferred.get(w, {}).items():
+                ahead[m] = ahead.get(m, 0) + n
+        kind = self._kind(priority)
+        kinds = ("p",) if kind == "p" else ("p", "n")   # a priority ticket goes before every normal one
+        for m in self._competing.get(matter, ()):
+            for k in kinds:
+                n = tally.plain.get((m, k), 0)
+                if n:
+                    ahead[m] = ahead.get(m, 0) + n
+        if kind is not None:
+            tally.plain[(matter, kind)] = tally.plain.get((matter, kind), 0) + 1
+        if not behind_all:
+            return None
+        return _wait(ahead, tally.times, len(windows & tally.open_windows), len(windows))
 
     # -- tickets ----------------------------------------------------------------------------------
     def ticket(self, conn: sqlite3.Connection, ticket_id: int, now: datetime) -> dict | None:
@@ -107,13 +176,12 @@ class Views:
                 parts.append(f"{base} AND matter IN ({c_marks}) AND priority IN ({n_marks})"
                              f" AND target_window IS NULL{earlier} GROUP BY matter")
                 args += [*head, *competing, *normal, *key]
-        rows = conn.execute(" UNION ALL ".join(parts), args).fetchall()
-        times = self.handling_s(conn)
-        ahead = sum(n for _, n in rows)
-        work = sum(times.get(matter, 600) * n for matter, n in rows)
+        ahead: dict[str, int] = {}
+        for matter, n in conn.execute(" UNION ALL ".join(parts), args):
+            ahead[matter] = ahead.get(matter, 0) + n
         open_n = conn.execute(f"SELECT COUNT(*) FROM windows WHERE state='open' AND number IN ({w_marks})",
                               windows).fetchone()[0] if windows else 0
-        return ahead, round(work / max(open_n or len(windows), 1))
+        return _wait(ahead, self.handling_s(conn), open_n, len(windows))
 
     def history(self, conn: sqlite3.Connection, ticket_id: int) -> list[dict]:
         rows = conn.execute("SELECT seq, type, at, actor, window, data FROM events WHERE ticket_id=? ORDER BY seq",

@@ -57,8 +57,62 @@ class StoreUnavailable(RuntimeError):
     """The database could not commit (disk full, read-only, I/O error)."""
 
 
+class _Waiter:
+    """An event-loop caller's place in the writer's queue, standing in for a Future there: its answer is
+    kept, and handed to the loop together with every other answer of the same transaction (`_answer`) —
+    one wake-up of the loop per commit instead of one per change."""
+
+    __slots__ = ("future", "loop", "outcome")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.future: asyncio.Future = loop.create_future()
+        self.outcome: tuple[Any, BaseException | None] | None = None
+
+    def set_running_or_notify_cancel(self) -> bool:
+        # read from the writer thread; a caller cancelled just after this still has its change made, and
+        # its answer is dropped (_settle), as for a Future that was already running
+        return not self.future.cancelled()
+
+    def done(self) -> bool:
+        return self.outcome is not None
+
+    def set_result(self, result: Any) -> None:
+        self.outcome = (result, None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.outcome = (None, exc)
+
+
+def _answer(batch: list[tuple[WriteFn, Any]]) -> None:
+    """Hand the answers of a transaction's event-loop callers to their loop, in one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Waiter]] = {}
+    for _fn, w in batch:
+        if isinstance(w, _Waiter):
+            by_loop.setdefault(w.loop, []).append(w)
+    for loop, waiters in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, waiters)
+        except RuntimeError:        # the loop is closed: nobody is waiting any more
+            pass
+
+
+def _settle(waiters: list[_Waiter]) -> None:
+    for w in waiters:
+        if w.future.done() or w.outcome is None:     # cancelled meanwhile
+            continue
+        result, exc = w.outcome
+        if exc is not None:
+            w.future.set_exception(exc)
+        else:
+            w.future.set_result(result)
+
+
 class Store:
-    """Owns the database file: the writer thread and a read connection for queries."""
+    """Owns the database file: the writer thread and a read connection for queries.
+
+    `on_commit(events)` is called (in the writer thread) with the events of each committed transaction;
+    `on_rollback()` whenever a change or a whole transaction was rolled back."""
 
     def __init__(self, path: str | Path, on_commit: Callable[[list[dict]], None] | None = None,
                  on_rollback: Callable[[], None] | None = None):
@@ -95,7 +149,9 @@ class Store:
 
     async def write(self, fn: WriteFn) -> Any:
         """Run `fn` in a durable transaction; returns its result once committed."""
-        return await asyncio.wrap_future(self.submit(fn))
+        waiter = _Waiter(asyncio.get_running_loop())
+        self._queue.put((fn, waiter))
+        return await waiter.future
 
     def write_sync(self, fn: WriteFn) -> Any:
         """For start-up and scripts: the same path as write(), waited for in this thread."""
@@ -133,6 +189,7 @@ class Store:
                     for _fn, fut in batch:
                         if not fut.done():
                             fut.set_exception(err)
+                _answer(batch)
             if stop:
                 return
 
@@ -148,6 +205,8 @@ class Store:
                 except Exception as exc:  # the change is refused; others in the batch go on
                     conn.execute("ROLLBACK TO change")
                     conn.execute("RELEASE change")
+                    if self._on_rollback:    # what the change counted in memory was undone with it
+                        self._on_rollback()
                     if isinstance(exc, sqlite3.Error):
                         log.error("database refused a change: %s", exc)
                         exc = StoreUnavailable(f"the database could not save the change: {exc}")
