@@ -78,6 +78,9 @@ class DeviceSupervisor:
         self.devices = {d.name: Supervised(d) for d in devices}
         # kinds another part opens and reports on (the seat worker's cameras): no task here, see owned_health
         self._elsewhere = owned_elsewhere
+        for s in self.devices.values():     # starting, not offline: the hall is not degraded while they start
+            if s.cfg.kind in owned_elsewhere:
+                s.health = DeviceHealth(DeviceState.DEGRADED, f"starting: its {s.cfg.kind} process opens it")
         self._remote = RemoteDevices(self._log_change, now, own=self.devices)
         self._tasks: list[asyncio.Task] = []
 

@@ -162,11 +162,15 @@ class Worker:
             try:
                 msg = json.loads(line)
                 if msg.get("type") == "stop":
-                    break
+                    self.close()
+                    return
                 self._handle(msg)
             except Exception:                   # the server's own lines: a bug, said, never fatal
                 log.exception("seat worker: cannot handle %r", line[:200])
-        self.close()
+        # stdin ended without a stop: the server died; nothing is closed that the exit does not close
+        log.warning("seat worker: the hall server is gone; exiting")
+        logging.shutdown()
+        os._exit(0)
 
     def _handle(self, msg: dict) -> None:
         if msg["type"] == "expect_empty":
