@@ -10,7 +10,10 @@ PORT    ?= 8000
 
 .PHONY: setup run test bench lint clean system-packages pcscd
 
+# setup also renders the simulated seat cameras' videos the configs name (derived data in ~/.cache/onewindow/camera,
+# keyed by the renderer's source; quiet when they are there), so no camera, test or diagnose waits for one
 setup: system-packages $(STAMP)
+	@$(VPY) -m drivers.camera.simulator.prerender config/*.toml
 
 system-packages:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -1,7 +1,10 @@
 """Opening each device the way the hall server does, in a thread of its own, with a deadline.
 
 A device that hangs (a driver stuck in a read, a port that never answers) is reported as failed after its
-timeout and left behind in its daemon thread: the tool finishes regardless.
+timeout and left behind in its daemon thread: the tool finishes regardless. Devices a late check still holds
+are closed before the tool returns (each close waited for up to CLOSE_S): a camera's worker thread still in
+OpenCV when the interpreter exits aborts the process ("terminate called without an active exception").
+A simulated camera still rendering its video is waited for (up to RENDER_S) rather than failed.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from .targets import Options, Target
 
 INITIAL = re.compile(r"not open|not started|waiting for the first frame")   # health right after open()
 SETTLE_S = 3.0
+RENDER_S = 60.0     # a sim:// camera's first render of its video (none after make setup: it renders them ahead)
+CLOSE_S = 5.0       # closing the devices of checks that did not finish
 STATE = {DeviceState.OK: OK, DeviceState.DEGRADED: WARN, DeviceState.OFFLINE: FAIL, DeviceState.FAULT: FAIL}
 
 
@@ -41,6 +46,8 @@ def deadline(target: Target, opts: Options) -> float:
             extra = 1.0 * len(screen_addresses(target))     # a frame's gap, or a silent screen's timeout
         if target.kind in ("audio", "voice"):
             extra = 15.0                                    # the first speech render, then playing it
+    if target.kind == "camera" and target.url.startswith("sim://"):
+        extra += RENDER_S                                   # settle() waits for a render, if there is one
     return opts.timeout + extra
 
 
@@ -56,6 +63,7 @@ def check_all(targets: list[Target], opts: Options) -> list[Check]:
         threads.append((t, time.monotonic() + deadline(target, opts), target))
     for t, until, _ in threads:
         t.join(max(0.0, until - time.monotonic()))
+    close_left_open(opts)
     out = []
     for i, (t, _, target) in enumerate(threads):
         if t.is_alive() or results[i] is None:
@@ -81,6 +89,7 @@ def check_device(target: Target, opts: Options) -> Check:
         if held:
             raise PortHeld(held)
         dev = create(target.kind, url, opts.sim_dir)
+        opts.open_devices.add(dev)
         dev.open()
         health = settle(dev, target.kind)
         check.state, check.detail = STATE[health.state], health.detail
@@ -98,11 +107,26 @@ def check_device(target: Target, opts: Options) -> Check:
         if dev is not None:
             with contextlib.suppress(Exception):
                 dev.close()
+            opts.open_devices.discard(dev)
     check.detail = redact_url(check.detail)
     if check.state != OK:
         check.advice = advise(check.kind, check.detail)
     check.seconds = time.monotonic() - started
     return check
+
+
+def close_left_open(opts: Options) -> None:
+    """Close, side by side, the devices that checks past their deadline still hold (a hung close is left)."""
+    def close(dev) -> None:
+        with contextlib.suppress(Exception):
+            dev.close()
+    closing = [threading.Thread(target=close, args=(dev,), daemon=True, name=f"diagnose close {dev!r}")
+               for dev in list(opts.open_devices)]
+    for t in closing:
+        t.start()
+    until = time.monotonic() + CLOSE_S
+    for t in closing:
+        t.join(max(0.0, until - time.monotonic()))
 
 
 class PortHeld(RuntimeError):
@@ -143,15 +167,26 @@ def create(kind: str, url: str, sim_dir: Path):
     return drivers_of(kind).create(hall_url(url, sim_dir, kind))
 
 
-def settle(dev, kind: str):
-    """The device's health once it has left its first moments (a simulator starting, a camera's first frame)."""
+def settle(dev, kind: str, render_s: float = RENDER_S):
+    """The device's health once it has left its first moments (a simulator starting, a camera's first frame;
+    a simulated camera rendering its video: for up to render_s, then its first frame as after opening)."""
     limit = getattr(dev, "stale_s", 0.0) + 1.5 if kind == "camera" else SETTLE_S
     until = time.monotonic() + limit
+    renders_until = time.monotonic() + render_s
     health = dev.health()
     while INITIAL.search(health.detail) and time.monotonic() < until:
         time.sleep(0.2)
+        if time.monotonic() < renders_until and rendering(dev):
+            until = max(until, time.monotonic() + limit)
         health = dev.health()
     return health
+
+
+def rendering(dev) -> bool:
+    """Whether a simulated camera says it is still rendering (or waiting for) its video."""
+    with contextlib.suppress(Exception):
+        return bool(dev.diagnostics().get("rendering"))
+    return False
 
 
 def wired(target: Target, opts: Options, check: Check) -> str:

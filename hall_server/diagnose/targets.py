@@ -26,3 +26,5 @@ class Options:
     voice: str = ""                 # the hall's [calling] voice, for the audio test phrase
     wire_dir: Path | None = None    # --wire: dumps go here
     stamp: str = ""                 # the run's UTC timestamp, in file names
+    # the devices the checks have open: check_all closes any a check still holds when its deadline passes
+    open_devices: set = field(default_factory=set, repr=False, compare=False)
