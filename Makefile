@@ -33,11 +33,17 @@ run: setup
 	$(VPY) scripts/dev-hall --config $(CONFIG) --port $(PORT)
 
 # the PC/SC tests read a virtual card through a real pcscd (with vsmartcard's vpcd reader driver)
+# (waits for its socket, up to 5 s, rather than for a fixed time)
 pcscd:
-	@pgrep -x pcscd >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO pcscd; sleep 0.5; }
+	@pgrep -x pcscd >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO pcscd; }
+	@for i in $$(seq 50); do [ -S /run/pcscd/pcscd.comm ] && exit 0; sleep 0.1; done; \
+	  echo "pcscd started but /run/pcscd/pcscd.comm did not appear: the PC/SC tests will fail"; exit 1
 
+# The suite mostly waits (server processes, simulators, a browser), so it runs in TEST_WORKERS processes
+# even on 2 cores; each file stays on one worker (loadfile), so its module fixtures start once.
+TEST_WORKERS ?= 4
 test: setup pcscd
-	$(VPY) -m pytest -q
+	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	$(VPY) bench/run.py

@@ -1,7 +1,9 @@
 """Shared fixtures: a hall on a temporary database with a fake clock, and an HTTP client for it."""
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +60,7 @@ def client(tmp_path, district_cfg, clock, monkeypatch):
         yield c
 
 
-def _settle(h: Hall, timeout: float = 15.0) -> None:
+def _settle(h: Hall, timeout: float = 60.0) -> None:
     """Wait until every device has reported its first health, so its event is not in the middle of a test."""
     end = time.monotonic() + timeout
     while not all(s.since for s in h.devices.devices.values()):
@@ -77,6 +79,19 @@ def _make_user(c: TestClient, username: str, role: str) -> dict:
     r = c.post("/api/v1/users", json={"username": username, "password": password, "role": role}, headers=c.admin)
     assert r.status_code == 201, r.text
     return _login(c, username, password)
+
+
+@pytest.fixture(scope="module")
+def vpcd_slot_1():
+    """vpcd's slot 1 (port 35964), held while a test module uses it: there is one such card slot on the
+    machine, and `make test`'s workers (or two test runs at once) take it in turn instead of inserting
+    cards into each other's reader."""
+    with open(Path(tempfile.gettempdir()) / "onewindow-vpcd-slot-1.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)        # blocks; pytest-timeout ends a wait that never ends
+        try:
+            yield 35964
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)

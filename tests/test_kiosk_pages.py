@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from kiosk_helpers import KIOSK, KioskProcess, closed_now, devices_file, hall_config, receipts
-from pages import chromium, expect, serious_axe_problems
+from pages import box_of, chromium, expect, serious_axe_problems
 from serverproc import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -84,16 +84,22 @@ def context(browser, hall):
     assert not foreign, f"the pages asked other hosts: {foreign}"
 
 
-def open_page(ctx, hall, url: str):
+def open_page(ctx, hall, url: str, clock: bool = False):
+    """`clock`: the page's clock is Playwright's, which a test can move on (it runs on by itself meanwhile)."""
     page = ctx.new_page()
     ctx.watches.append(Watch(page, {urlsplit(hall.url).netloc, urlsplit(hall.kiosk.url).netloc}))
+    if clock:
+        page.clock.install()
     page.goto(url)
     return page
 
 
-def kiosk_page(ctx, hall):
-    page = open_page(ctx, hall, hall.kiosk.url + "/")
+def kiosk_page(ctx, hall, clock: bool = False):
+    """The kiosk's home screen once the hall's state has come and its group tiles are drawn (the screen itself
+    is in the HTML, visible before the kiosk knows anything)."""
+    page = open_page(ctx, hall, hall.kiosk.url + "/", clock)
     expect(page.get_by_test_id("screen-home")).to_be_visible()
+    expect(page.get_by_test_id(f"group-{GROUP}")).to_be_visible()
     return page
 
 
@@ -196,10 +202,10 @@ def test_a_ticket_from_the_kiosk_is_printed_called_at_window_3_shown_and_on_the_
 
 def test_the_clock_is_the_halls_whatever_the_browsers_zone(context, hall):
     page = kiosk_page(context, hall)          # the browser is in New York; the hall is in Asia/Shanghai
-    shown = page.get_by_test_id("clock").text_content().strip()
     now = datetime.now(ZoneInfo("Asia/Shanghai"))
-    before = (now - timedelta(minutes=1)).strftime("%H:%M")
-    assert shown in (before, now.strftime("%H:%M")), shown
+    minutes = [(now + timedelta(minutes=m)).strftime("%H:%M") for m in (-1, 0, 1)]
+    # the clock ticks once a second: wait for a tick that shows the hall's minute (New York's never matches)
+    expect(page.get_by_test_id("clock")).to_have_text(re.compile(rf"^\s*({'|'.join(minutes)})\s*$"))
 
 
 def test_a_swipe_greets_gives_priority_and_switches_to_elder_mode(context, hall):
@@ -237,8 +243,7 @@ def test_search_by_pinyin_initials_and_by_chinese(context, hall):
 def test_elder_mode_is_larger_and_speaks(context, hall):
     page = kiosk_page(context, hall)
     tile = page.get_by_test_id(f"group-{GROUP}")
-    size = float(tile.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
-    height = tile.bounding_box()["height"]
+    before = box_of(tile)
     with page.expect_response(lambda r: "/api/speech.wav" in r.url) as spoken:
         page.get_by_test_id("elder-toggle").click()
     assert spoken.value.status == 200 and spoken.value.headers["content-type"] == "audio/wav"
@@ -247,8 +252,9 @@ def test_elder_mode_is_larger_and_speaks(context, hall):
     if not tile.is_visible():             # fewer tiles per page: turn the page until it shows
         while not tile.is_visible():
             page.get_by_test_id("page-next").click()
-    assert float(tile.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 1.35 * size
-    assert tile.bounding_box()["height"] > height
+    after = box_of(tile)
+    assert after["font_px"] >= 1.35 * before["font_px"]
+    assert after["height"] > before["height"]
     assert page.evaluate("document.body.dataset.spoken")
     number = take_ticket(page)
     expect(page.locator("body")).to_have_attribute("data-spoken", re.compile("前面还有"))
@@ -266,12 +272,18 @@ def test_a_failed_print_says_the_number_is_valid_and_what_to_do(context, hall):
 
 
 def test_an_idle_kiosk_returns_to_the_start(context, hall):
-    page = kiosk_page(context, hall)
+    page = kiosk_page(context, hall, clock=True)       # the idle time passes on the page's clock, not waited for
     page.get_by_test_id(f"group-{GROUP}").click()
     page.get_by_test_id("lang-toggle").click()
     expect(page.get_by_test_id("screen-group")).to_be_visible()
-    expect(page.get_by_test_id("idle-warning")).to_be_visible(timeout=12_000)      # idle_s = 8 for these tests
-    expect(page.get_by_test_id("screen-home")).to_be_visible(timeout=15_000)
+    page.clock.fast_forward(4_000)
+    expect(page.get_by_test_id("idle-warning")).to_be_hidden()          # idle_s = 8 for these tests
+    page.clock.fast_forward(5_000)
+    expect(page.get_by_test_id("idle-warning")).to_be_visible()
+    expect(page.get_by_test_id("screen-group")).to_be_visible()         # warned, not yet reset
+    page.clock.fast_forward(10_500)                                     # the warning's 10 s
+    expect(page.get_by_test_id("screen-home")).to_be_visible()
+    expect(page.get_by_test_id("idle-warning")).to_be_hidden()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 

@@ -218,7 +218,7 @@ def test_offline_fails_fast_and_recovers(sim):
         printer.is_online()  # the first may reach a dying socket; the second cannot
     with pytest.raises(DeviceNotFoundError):
         Network("127.0.0.1", sim.port, timeout=5).open()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0              # refused at once, not after the 5 s timeout
     sim.set_fault(offline=False)
     printer = connect(sim)
     assert printer.is_online()

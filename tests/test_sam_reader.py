@@ -63,7 +63,7 @@ def test_reads_the_card_on_the_reader(sim, reader):
 def test_an_empty_reader_gives_none_within_the_timeout(reader):
     started = time.monotonic()
     assert reader.read_card(timeout=0.3) is None
-    assert 0.3 <= time.monotonic() - started < 0.8
+    assert 0.3 <= time.monotonic() - started < 2.0       # it waited the timeout, then gave up
 
 
 def test_a_card_placed_while_waiting_is_read(sim, reader):

@@ -281,15 +281,15 @@ def test_the_page_follows_changes_made_elsewhere(page, api):
     expect(page.get_by_test_id("waiting-total")).to_have_text("0")
     api.issue("SH-001")
     api.issue("WJ-001", priority="disabled")
-    expect(page.get_by_test_id("waiting-total")).to_have_text("2", timeout=2000)
+    expect(page.get_by_test_id("waiting-total")).to_have_text("2")
     expect(page.get_by_test_id("waiting-priority")).to_have_text("1")
     expect(page.get_by_test_id("queue-social")).to_have_attribute("data-count", "1")
     api.act("pause", reason="督查")                                  # a supervisor pauses the window
-    expect(page.get_by_test_id("window-state")).to_have_attribute("data-state", "paused", timeout=2000)
+    expect(page.get_by_test_id("window-state")).to_have_attribute("data-state", "paused")
     expect(page.get_by_test_id("window-reason")).to_have_text("督查")
     expect(page.get_by_test_id("action-resume")).to_be_enabled()
     api.act("resume")
-    expect(page.get_by_test_id("action-call-next")).to_be_enabled(timeout=2000)
+    expect(page.get_by_test_id("action-call-next")).to_be_enabled()
 
 
 def test_a_reload_keeps_the_session_and_the_current_ticket(page, api):
@@ -319,16 +319,16 @@ def test_the_page_reconnects_after_the_server_was_away(page, api, server):
     expect(page.get_by_test_id("current-number")).to_have_text(ticket["number"])
     page.allowed = re.compile(r"status of 409|WebSocket connection to .* failed|net::ERR_")
     server.kill()
-    expect(page.get_by_test_id("connection")).to_be_visible(timeout=3000)
+    expect(page.get_by_test_id("connection")).to_be_visible()
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "reconnecting")
     server.start()
     stale, api.http = api.http, server.client(headers=api.http.headers)     # the same token, a new connection
     stale.close()
     api.issue("WJ-001")                                         # while the page is still away, most likely
     api.act("finish")                                           # and another hand finishes the ticket
-    expect(page.get_by_test_id("connection")).to_be_hidden(timeout=8000)
-    expect(page.get_by_test_id("current-number")).to_have_text("—", timeout=2000)
-    expect(page.get_by_test_id("waiting-total")).to_have_text("1", timeout=2000)
+    expect(page.get_by_test_id("connection")).to_be_hidden()
+    expect(page.get_by_test_id("current-number")).to_have_text("—")
+    expect(page.get_by_test_id("waiting-total")).to_have_text("1")
     expect(page.get_by_test_id("history-row").first).to_have_attribute("data-outcome", "done")
 
 
