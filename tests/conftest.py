@@ -113,7 +113,11 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Without --device-url the hardware tests are collected and skipped, saying why."""
+    """Files that spawn server processes (a `slow` test) run first, each file's tests still together:
+    `make test`'s workers take whole files in this order, so the long ones do not finish after the rest.
+    Without --device-url the hardware tests are collected and skipped, saying why."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)        # stable: the order within a file stays
     if config.getoption("--device-url"):
         return
     skip = pytest.mark.skip(reason="no --device-url given (run: pytest -m hardware --device-url URL)")

@@ -10,7 +10,9 @@ test can read what the CLI printed and a failed start shows the server's own com
 """
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import re
 import signal
 import socket
@@ -31,10 +33,24 @@ ADMIN_PASSWORD = "admin-test-password"
 START_TIMEOUT_S = 60.0
 
 
+# This test process's block of ports, under the kernel's ephemeral range (32768-60999) from which the
+# simulators' bind(port 0) draws: a server restarted on its port (keep_port) can never find it taken by a
+# simulator of another xdist worker, nor can a simulator's closed port be answered by another worker's server.
+_BLOCK = 20000 + 1000 * (int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "")) or 0) % 12)
+_NEXT = itertools.count(random.randrange(1000))     # two runs at once most likely start apart
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that nothing listens on now, from this process's block (see _BLOCK)."""
+    for _ in range(1000):
+        port = _BLOCK + next(_NEXT) % 1000
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_BLOCK}-{_BLOCK + 999}")
 
 
 def without_devices(text: str) -> str:
