@@ -85,7 +85,8 @@ def _serve(args) -> int:
         print(f"\n  {cfg.hall.name}: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/api/docs\n",
               flush=True)
     app = create_app(hall)
-    gc.collect()
+    # Frozen without a collection first: a full collection here found some 650 garbage objects among 66,000
+    # and took 60 ms of the start-up; kept for good, they cost a few kilobytes.
     gc.freeze()
     gc.enable()
     # The store's writer thread and the event loop share the GIL: hand it over every 1 ms rather than
