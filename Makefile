@@ -43,7 +43,7 @@ pcscd:
 # even on 2 cores; each file stays on one worker (loadfile), so its module fixtures start once.
 TEST_WORKERS ?= 4
 test: setup pcscd
-	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
 	$(VPY) bench/run.py
