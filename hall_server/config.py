@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .cases.config import CalendarTable, CasesPolicy
 from .seats.config import Seat, SeatMonitoring, check_seats
 
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
@@ -108,8 +109,34 @@ class Matter(_Strict):
     promised_days: int = Field(ge=0)
     minutes: float = Field(gt=0, description="expected handling minutes at the window")
     materials: tuple[str, ...]
+    optional: tuple[str, ...] = Field(default=(), description="checklist items (of materials) that may be "
+                                      "missing at acceptance: 容缺 or only some applicants have them")
     department: str = ""
+    departments: tuple[str, ...] = Field(default=(), description="联办: every department with a task of its "
+                                         "own (the case is decided when all are); others: `department` decides")
+    legal_days: int = Field(default=20, ge=0, le=365, description="legal limit in working days "
+                            "(行政许可法 §42: 20; joint handling 45)")
+    authority: str = Field(default="", description="上报: the higher authority the first opinion goes to")
     levels: tuple[Level, ...] = ("district",)
+
+    @model_validator(mode="after")
+    def _case_rules(self) -> Matter:
+        unknown = [o for o in self.optional if o not in self.materials]
+        if unknown:
+            raise ValueError(f"matter {self.code}: optional items {unknown} are not in its materials")
+        if self.kind == "联办" and len(self.departments) < 2:
+            raise ValueError(f"matter {self.code} is 联办: list its departments (two or more) in `departments`")
+        if self.kind != "即办" and self.promised_days > self.legal_days:
+            raise ValueError(f"matter {self.code}: promised_days {self.promised_days} is longer than "
+                             f"legal_days {self.legal_days}")
+        return self
+
+    @property
+    def deciders(self) -> tuple[str, ...]:
+        """The departments that decide a case of this matter: each 联办 department, else the one department."""
+        if self.departments:
+            return self.departments
+        return (self.department,) if self.department else ()
 
 
 class Window(_Strict):
@@ -258,6 +285,8 @@ class HallConfig(_Strict):
     calling: Calling = Calling()
     seat_monitoring: SeatMonitoring = SeatMonitoring()
     seats: tuple[Seat, ...] = ()
+    cases: CasesPolicy = CasesPolicy()
+    calendar: CalendarTable = CalendarTable()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
