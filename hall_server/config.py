@@ -114,8 +114,9 @@ class Matter(_Strict):
     department: str = ""
     departments: tuple[str, ...] = Field(default=(), description="联办: every department with a task of its "
                                          "own (the case is decided when all are); others: `department` decides")
-    legal_days: int = Field(default=20, ge=0, le=365, description="legal limit in working days "
-                            "(行政许可法 §42: 20; joint handling 45)")
+    legal_days: int | None = Field(default=None, ge=0, le=365, description="legal limit in working days "
+                                   "(行政许可法 §42: 20; joint handling 45); unset: 20, or the promised days "
+                                   "when they are longer")
     authority: str = Field(default="", description="上报: the higher authority the first opinion goes to")
     levels: tuple[Level, ...] = ("district",)
 
@@ -126,10 +127,17 @@ class Matter(_Strict):
             raise ValueError(f"matter {self.code}: optional items {unknown} are not in its materials")
         if self.kind == "联办" and len(self.departments) < 2:
             raise ValueError(f"matter {self.code} is 联办: list its departments (two or more) in `departments`")
-        if self.kind != "即办" and self.promised_days > self.legal_days:
+        if self.legal_days is not None and self.kind != "即办" and self.promised_days > self.legal_days:
             raise ValueError(f"matter {self.code}: promised_days {self.promised_days} is longer than "
                              f"legal_days {self.legal_days}")
         return self
+
+    @property
+    def legal_limit(self) -> int:
+        """The legal limit in working days: as configured, else 20 (or the promised days when longer)."""
+        if self.legal_days is not None:
+            return self.legal_days
+        return max(20, self.promised_days)
 
     @property
     def deciders(self) -> tuple[str, ...]:

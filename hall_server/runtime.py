@@ -15,6 +15,7 @@ from typing import Any
 
 from .accounts import bootstrap
 from .accounts.auth import Auth
+from .cases.service import Cases
 from .clock import Clock
 from .config import HallConfig
 from .hardware.card_reads import CardReads
@@ -46,6 +47,7 @@ class Hall:
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
         self.identity_key = identity.load_key(self.data_dir)
+        self.cases = Cases(cfg, self.store, self.clock, self.identity_key)
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim", on_card=card_reads,
@@ -79,8 +81,10 @@ class Hall:
         await self.announcer.start()
         await self.screens.start()
         await self.seats.start()
+        self.cases.watch.start()
 
     async def stop(self) -> None:
+        await self.cases.watch.stop()
         await self.seats.stop()
         await self.screens.stop()
         await self.announcer.stop()
@@ -100,4 +104,5 @@ class Hall:
 
     def ensure_dev_users(self, admin_password: str | None = None) -> dict[str, dict]:
         """Development mode: demo accounts, their passwords kept in var/dev-credentials.json."""
-        return bootstrap.ensure_dev_users(self.store, self.auth, self.clock, self.data_dir, admin_password)
+        deciders = [d for m in self.cfg.matters if m.kind != "即办" for d in m.deciders]
+        return bootstrap.ensure_dev_users(self.store, self.auth, self.clock, self.data_dir, admin_password, deciders)

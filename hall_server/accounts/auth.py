@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ from typing import Literal
 from ..errors import Conflict, HallError, Unauthorized
 from ..store.database import Change
 
-Role = Literal["kiosk", "clerk", "supervisor", "technician", "admin"]
-ROLES: tuple[str, ...] = ("kiosk", "clerk", "supervisor", "technician", "admin")
-TOKEN_DAYS = {"kiosk": 365, "clerk": 1, "supervisor": 7, "technician": 7, "admin": 1}
+Role = Literal["kiosk", "clerk", "department", "supervisor", "technician", "admin"]
+ROLES: tuple[str, ...] = ("kiosk", "clerk", "department", "supervisor", "technician", "admin")
+TOKEN_DAYS = {"kiosk": 365, "clerk": 1, "department": 1, "supervisor": 7, "technician": 7, "admin": 1}
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -28,6 +29,7 @@ class Principal:
     username: str
     role: str
     expires_at: str
+    departments: tuple[str, ...] = ()      # the department role: the departments whose cases it acts on
 
 
 def hash_password(password: str) -> str:
@@ -49,6 +51,10 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got, base64.b64decode(digest))
 
 
+def _departments(stored: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(stored)) if stored else ()
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -56,9 +62,9 @@ def _token_hash(token: str) -> str:
 class Auth:
     def __init__(self, read: sqlite3.Connection):
         self._tokens: dict[str, Principal] = {}
-        for row in read.execute("SELECT t.token_hash, u.username, u.role, t.expires_at FROM tokens t"
+        for row in read.execute("SELECT t.token_hash, u.username, u.role, t.expires_at, u.departments FROM tokens t"
                                 " JOIN users u USING (username) WHERE u.disabled=0"):
-            self._tokens[row[0]] = Principal(row[1], row[2], row[3])
+            self._tokens[row[0]] = Principal(row[1], row[2], row[3], _departments(row[4]))
 
     def principal(self, token: str | None, now: datetime) -> Principal:
         if not token:
@@ -72,20 +78,29 @@ class Auth:
 
     # -- changes (run by the store's writer) -----------------------------------------------------
     def create_user(self, conn: sqlite3.Connection, username: str, password: str, role: str, now: datetime,
-                    pw_hash: str | None = None) -> Change:
+                    pw_hash: str | None = None, departments: tuple[str, ...] = ()) -> Change:
         if role not in ROLES:
             raise HallError("unknown_role", f"未知角色 {role}", f"unknown role {role!r}; use one of {ROLES}",
                             status=422)
+        if (role == "department") != bool(departments):
+            raise HallError("departments_required" if departments == () else "departments_not_allowed",
+                            "部门账号须指定所属部门（departments），其他角色不可指定",
+                            "a department account needs `departments` (as the matters' config names them); "
+                            "other roles take none", status=422)
         if conn.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
             raise Conflict("user_exists", f"用户 {username} 已存在", f"user {username!r} already exists")
-        conn.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES (?,?,?,?)",
-                     (username, role, pw_hash or hash_password(password), now.isoformat()))
-        return Change({"username": username, "role": role})
+        conn.execute("INSERT INTO users (username, role, password_hash, created_at, departments) VALUES (?,?,?,?,?)",
+                     (username, role, pw_hash or hash_password(password), now.isoformat(),
+                      json.dumps(list(departments), ensure_ascii=False) if departments else None))
+        out: dict = {"username": username, "role": role}
+        if departments:
+            out["departments"] = list(departments)
+        return Change(out)
 
     def login(self, conn: sqlite3.Connection, username: str, password: str, now: datetime,
               checked: bool) -> Change:
         """`checked` is the password verification done before entering the writer (scrypt is slow)."""
-        row = conn.execute("SELECT role, disabled FROM users WHERE username=?", (username,)).fetchone()
+        row = conn.execute("SELECT role, disabled, departments FROM users WHERE username=?", (username,)).fetchone()
         if row is None or not checked or row["disabled"]:
             raise Unauthorized("bad_credentials", "用户名或密码错误", "wrong username or password")
         token = secrets.token_urlsafe(32)
@@ -95,8 +110,12 @@ class Auth:
         conn.execute("DELETE FROM tokens WHERE username=? AND expires_at < ?",
                      (username, now.astimezone(UTC).isoformat(timespec="seconds")))
         conn.execute("INSERT INTO tokens VALUES (?,?,?,?)", (th, username, now.isoformat(), expires))
-        self._tokens[th] = Principal(username, row["role"], expires)
-        return Change({"token": token, "username": username, "role": row["role"], "expires_at": expires})
+        p = Principal(username, row["role"], expires, _departments(row["departments"]))
+        self._tokens[th] = p
+        out = {"token": token, "username": username, "role": row["role"], "expires_at": expires}
+        if p.departments:
+            out["departments"] = list(p.departments)
+        return Change(out)
 
     def logout(self, conn: sqlite3.Connection, token: str) -> Change:
         th = _token_hash(token)

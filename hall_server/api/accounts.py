@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Depends, Request
 
 from ..accounts.auth import Principal, hash_password, verify_password
+from ..errors import Unprocessable
 from ..runtime import Hall
 from .deps import bearer, current, get_hall, require
 from .models import LoginRequest, UserRequest
@@ -40,18 +42,25 @@ async def logout(request: Request, hall: Hall = Depends(get_hall), who: Principa
 async def me(hall: Hall = Depends(get_hall), who: Principal = Depends(current)) -> dict:
     row = hall.store.read.execute("SELECT number FROM windows WHERE clerk=?", (who.username,)).fetchone()
     return {"username": who.username, "role": who.role, "expires_at": who.expires_at,
-            "window": row[0] if row else None}
+            "window": row[0] if row else None, "departments": list(who.departments)}
 
 
 @router.post("/users", status_code=201, summary="Create a user (admin)")
 async def create_user(body: UserRequest, hall: Hall = Depends(get_hall),
                       who: Principal = Depends(require("admin"))) -> dict:
+    known = {d for m in hall.cfg.matters for d in m.deciders}
+    unknown = [d for d in body.departments if d not in known]
+    if unknown:
+        raise Unprocessable("unknown_department", f"本厅事项中没有部门：{'、'.join(unknown)}",
+                            f"no matter of this hall is decided by {unknown}; use the names of the matters' "
+                            "`department`/`departments` in config", departments=unknown)
     pw_hash = await _kdf(hash_password, body.password)
     return await hall.write(hall.auth.create_user, body.username, body.password, body.role, hall.clock.now(),
-                            pw_hash)
+                            pw_hash, tuple(body.departments))
 
 
 @router.get("/users", summary="List users (admin)")
 async def list_users(hall: Hall = Depends(get_hall), who: Principal = Depends(require("admin"))) -> list[dict]:
-    return [dict(r) for r in hall.store.read.execute(
-        "SELECT username, role, created_at, disabled FROM users ORDER BY username")]
+    return [{**dict(r), "departments": json.loads(r["departments"]) if r["departments"] else []}
+            for r in hall.store.read.execute(
+                "SELECT username, role, created_at, disabled, departments FROM users ORDER BY username")]

@@ -59,7 +59,10 @@ class SimulatedFaults(Body):
 class UserRequest(Body):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     password: str = Field(min_length=8, max_length=256)
-    role: Literal["kiosk", "clerk", "supervisor", "technician", "admin"]
+    role: Literal["kiosk", "clerk", "department", "supervisor", "technician", "admin"]
+    departments: list[str] = Field(default_factory=list, max_length=50,
+                                   description="department role only: the departments (as the matters' config "
+                                   "names them) whose cases this account acts on")
 
 
 # -- responses (documented in the OpenAPI document; the stable contract's fields are marked) ------

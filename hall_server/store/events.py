@@ -30,12 +30,14 @@ def append_event(
     actor: str | None = None,
     ticket_id: int | None = None,
     window: int | None = None,
+    case_id: int | None = None,
 ) -> dict:
     at_s = at.isoformat(timespec="milliseconds")
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     seq = conn.execute(
-        "INSERT INTO events (type, at, actor, ticket_id, window, data) VALUES (?,?,?,?,?,?) RETURNING seq",
-        (type_, at_s, actor, ticket_id, window, payload),
+        "INSERT INTO events (type, at, actor, ticket_id, window, case_id, data) VALUES (?,?,?,?,?,?,?)"
+        " RETURNING seq",
+        (type_, at_s, actor, ticket_id, window, case_id, payload),
     ).fetchone()[0]
     return {"seq": seq, "type": type_, "at": at_s, "data": data}
 

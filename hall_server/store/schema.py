@@ -144,7 +144,40 @@ def _v7(db: sqlite_utils.Database) -> None:
     db["evidence"].create_index(["expires_at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    # Cases (hall_server/cases/): the case row holds its current state; its history is the event log (case_id).
+    db.execute("ALTER TABLE events ADD COLUMN case_id INTEGER")
+    db.execute("CREATE INDEX events_case ON events (case_id, seq) WHERE case_id IS NOT NULL")
+    db.execute("ALTER TABLE users ADD COLUMN departments TEXT")          # JSON list, for the department role
+    db.execute("""CREATE TABLE cases (
+        id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, query_code TEXT NOT NULL UNIQUE,
+        matter TEXT NOT NULL, kind TEXT NOT NULL, snapshot TEXT NOT NULL,   -- the matter as it was at intake
+        channel TEXT NOT NULL, ticket_id INTEGER, window INTEGER, created_by TEXT,
+        status TEXT NOT NULL, outcome TEXT, opinion TEXT, reason TEXT, supplement_note TEXT,
+        applicant_name TEXT NOT NULL, applicant_phone TEXT, applicant_id_masked TEXT, applicant_hash TEXT,
+        agent TEXT,                                                         -- JSON: name, phone, id_masked, hash
+        received_at TEXT NOT NULL, accepted_at TEXT, accept_day TEXT, decided_at TEXT, ready_at TEXT,
+        delivered_at TEXT, closed_at TEXT,
+        due TEXT, legal_due TEXT, suspended_days INTEGER NOT NULL DEFAULT 0,
+        extended_days INTEGER NOT NULL DEFAULT 0, suspended_on TEXT, deadline TEXT NOT NULL DEFAULT 'ok',
+        report TEXT,                                                        -- 上报: JSON authority, opinion, at
+        handout TEXT,                                                       -- JSON: via, address, collector …
+        updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX cases_status_due ON cases (status, due)")
+    db.execute("CREATE INDEX cases_applicant ON cases (applicant_hash) WHERE applicant_hash IS NOT NULL")
+    db.execute("CREATE INDEX cases_ticket ON cases (ticket_id) WHERE ticket_id IS NOT NULL")
+    db.execute("""CREATE TABLE case_materials (
+        case_id INTEGER NOT NULL REFERENCES cases(id), name TEXT NOT NULL, state TEXT NOT NULL,
+        required INTEGER NOT NULL, PRIMARY KEY (case_id, name)) WITHOUT ROWID""")
+    db.execute("""CREATE TABLE case_tasks (
+        case_id INTEGER NOT NULL REFERENCES cases(id), department TEXT NOT NULL, state TEXT NOT NULL,
+        claimed_by TEXT, claimed_at TEXT, outcome TEXT, opinion TEXT, decided_at TEXT, decided_by TEXT,
+        PRIMARY KEY (case_id, department)) WITHOUT ROWID""")
+    # a department's worklist: its open tasks (the case's status and due date come from cases by id)
+    db.execute("CREATE INDEX case_tasks_worklist ON case_tasks (department, state, case_id)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
