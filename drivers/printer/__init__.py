@@ -12,11 +12,12 @@ from __future__ import annotations
 from ..registry import registry
 from .base import Printer, PrintError, status_health
 from .escpos_printer import TRANSPORTS, EscposPrinter, from_url, parse_printer_url
+from .notice import Notice, write_notice
 from .receipt import LAYOUTS, Receipt, display_width, wrap, write_receipt
 from .sim_printer import SimPrinter, sim_from_url
 
-__all__ = ["LAYOUTS", "EscposPrinter", "PrintError", "Printer", "Receipt", "SimPrinter", "display_width",
-           "from_url", "parse_printer_url", "status_health", "wrap", "write_receipt"]
+__all__ = ["LAYOUTS", "EscposPrinter", "Notice", "PrintError", "Printer", "Receipt", "SimPrinter", "display_width",
+           "from_url", "parse_printer_url", "status_health", "wrap", "write_notice", "write_receipt"]
 
 _printers = registry("printer")
 for _scheme in TRANSPORTS:

@@ -14,7 +14,10 @@ from ..health import DeviceHealth, DeviceState
 from ..url import DeviceURL
 
 if TYPE_CHECKING:
+    from .notice import Notice
     from .receipt import Receipt
+
+    Document = Receipt | Notice
 
 DEFAULT_WIDTH = 80
 
@@ -51,9 +54,10 @@ def status_health(online: int, cause: int, paper: int, width: int = DEFAULT_WIDT
 
 
 class Printer(Device):
-    """A receipt printer: `print_receipt` puts a ticket on paper or raises `PrintError` saying why not.
+    """A receipt printer: `print_receipt` puts a ticket on paper, `print_notice` any other document (a case's
+    notice); both raise `PrintError` saying why not.
 
-    The paper width comes from the URL (`width=58|80`); a receipt is always laid out for this printer's
+    The paper width comes from the URL (`width=58|80`); a document is always laid out for this printer's
     paper, whatever width it was made with.
     """
     kind = "printer"
@@ -66,15 +70,23 @@ class Printer(Device):
 
     def print_receipt(self, receipt: Receipt) -> None:
         """Print `receipt` and cut; raises PrintError when the printer is not ready or the link fails."""
+        self.print_document(receipt)
+
+    def print_notice(self, notice: Notice) -> None:
+        """Print `notice` and cut; raises PrintError when the printer is not ready or the link fails."""
+        self.print_document(notice)
+
+    def print_document(self, document: Document) -> None:
+        """A Receipt or a Notice, laid out for this printer's paper."""
         if not self.is_open:
             raise PrintError(f"the printer {self.url.address} is not open: the hall server opens it at start; "
                              "check its device configuration")
-        if receipt.width != self.width:
-            receipt = replace(receipt, width=self.width)
-        self._print(receipt)
+        if document.width != self.width:
+            document = replace(document, width=self.width)
+        self._print(document)
 
     @abc.abstractmethod
-    def _print(self, receipt: Receipt) -> None: ...
+    def _print(self, document: Document) -> None: ...
 
     def _diagnostics(self) -> dict[str, Any]:
         status = {f"n{n}": (None if b is None else f"0x{b:02x}") for n, b in self.last_status.items()}

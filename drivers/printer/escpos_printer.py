@@ -30,6 +30,7 @@ from ..health import DeviceHealth, DeviceState
 from ..serial_port import check_pyserial_url, close_port, open_port
 from ..url import DeviceURL, DeviceURLError, choice, parse_url, positive
 from .base import DEFAULT_WIDTH, OFFLINE_CAUSE, ONLINE, PAPER, Printer, PrintError, status_health
+from .notice import Notice, write_notice
 from .receipt import Receipt, write_receipt
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 3.0
 SLOW_ANSWER_S = 1.0       # a status round trip slower than this makes the printer "degraded"
 LINK_ERRORS = (OSError, EscposError, ValueError)   # socket/serial/USB errors are all OSError subclasses
+WRITERS: dict[type, Callable[[Escpos, Any], None]] = {Receipt: write_receipt, Notice: write_notice}
 
 
 def paper_width(text: str) -> int:
@@ -232,7 +234,8 @@ class EscposPrinter(Printer):
         return answer[-1] if answer else None
 
     # -- printing --------------------------------------------------------------------------------
-    def _print(self, receipt: Receipt) -> None:
+    def _print(self, document: Receipt | Notice) -> None:
+        write = WRITERS[type(document)]
         with self._lock:
             health = self._health()
             if not health.working:
@@ -240,13 +243,13 @@ class EscposPrinter(Printer):
                 raise PrintError(f"cannot print: {health.detail}")
             assert self._escpos is not None
             try:
-                write_receipt(self._escpos, receipt)
+                write(self._escpos, document)
             except LINK_ERRORS as exc:
                 self._drop()
                 self.last_error = _reason(exc)
                 logger.warning("printing on %s failed: %s", self.url.address, self.last_error)
                 raise PrintError(f"printing stopped: the printer at {self.url.address} went away "
-                                 f"({self.last_error}); check it and print the ticket again") from exc
+                                 f"({self.last_error}); check it and print again") from exc
 
     def _diagnostics(self) -> dict[str, Any]:
         return {**super()._diagnostics(), "timeout_s": self.timeout, "connected": self._escpos is not None}

@@ -18,6 +18,7 @@ from ..health import DeviceHealth, DeviceState
 from ..url import DeviceURL, DeviceURLError, boolean, choice, parse_url
 from .base import Printer
 from .escpos_printer import COMMON_DEFAULTS, COMMON_OPTIONS, from_url
+from .notice import Notice
 from .receipt import Receipt
 
 logger = logging.getLogger(__name__)
@@ -84,10 +85,10 @@ class SimPrinter(Printer):
         self.last_status = self._printer.last_status
         return health
 
-    def _print(self, receipt: Receipt) -> None:
+    def _print(self, document: Receipt | Notice) -> None:
         assert self._printer is not None
         try:
-            self._printer.print_receipt(receipt)
+            self._printer.print_document(document)
         finally:
             self.last_status, self.last_error = self._printer.last_status, self._printer.last_error
 

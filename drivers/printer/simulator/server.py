@@ -268,8 +268,7 @@ class PrinterSimulator:
 
     def _save(self, receipt) -> None:
         with self._lock:
-            self._seq += 1
-            stem = self.dir / f"{self.name}-{self._seq:04d}"
+            stem = self._claim()
         text = render_text(receipt, self.width)
         png, txt = stem.with_suffix(".png"), stem.with_suffix(".txt")
         self._renderer.render(receipt).save(png)
@@ -280,6 +279,18 @@ class PrinterSimulator:
             self._receipts.append(entry)
             self._printed.notify_all()
         logger.info("printer simulator %s printed %s", self.name, png.name)
+
+    def _claim(self) -> Path:
+        """The next free `<name>-<seq>` in the output directory, created at once: another simulator writing
+        into the same directory under the same name never overwrites a receipt."""
+        while True:
+            self._seq += 1
+            stem = self.dir / f"{self.name}-{self._seq:04d}"
+            try:
+                stem.with_suffix(".png").open("xb").close()
+            except FileExistsError:
+                continue
+            return stem
 
 
 def _abort(conn: socket.socket) -> None:
