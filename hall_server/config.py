@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .cases.config import CalendarTable, CasesPolicy
+from .hardware.config import DeviceConfig, check_devices
+from .hardware.config import DeviceKind as DeviceKind  # the device models moved; imported from here too
 from .seats.config import Seat, SeatMonitoring, check_seats
 
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
@@ -155,47 +157,6 @@ class Window(_Strict):
     serves: tuple[str, ...] = Field(min_length=1, description="group or matter codes, most preferred first")
 
 
-DeviceKind = Literal["printer", "idcard", "display", "audio", "camera", "caller", "evaluator"]
-
-
-class DeviceConfig(_Strict):
-    """One device of the hall, named by URL (drivers/), and what it serves: a kiosk, a window or the hall."""
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    kind: DeviceKind
-    url: str = Field(min_length=4)
-    kiosk: str | None = None
-    window: int | None = None
-    poll_s: float = Field(default=5.0, gt=0, le=3600, description="seconds between health checks")
-    screens: dict[str, int] = Field(default_factory=dict, description='display: screen addresses on this bus, '
-                                    '"hall" (the LED bar) or a window number → address; when no window is '
-                                    'named, each window is at its own number')
-    keypads: dict[str, int] = Field(default_factory=dict, description="caller: window number → the address of "
-                                    "its keypad on this bus; empty: each window's keypad is at its own number")
-
-    @field_validator("keypads")
-    @classmethod
-    def _keypad_keys(cls, v: dict[str, int]) -> dict[str, int]:
-        for key, address in v.items():
-            if not key.isdigit():
-                raise ValueError(f"keypads: {key!r} is not a window number")
-            if not 1 <= address <= 254:
-                raise ValueError(f"keypads.{key}: address {address} is not 1-254")
-        if len(set(v.values())) < len(v):
-            raise ValueError("keypads: two windows have the same keypad address; give each its own")
-        return v
-
-    @field_validator("screens")
-    @classmethod
-    def _screen_keys(cls, v: dict[str, int]) -> dict[str, int]:
-        for key, address in v.items():
-            if key != "hall" and not key.isdigit():
-                raise ValueError(f'screens: {key!r} is neither "hall" nor a window number')
-            if not 0 <= address <= 255:
-                raise ValueError(f"screens.{key}: address {address} is not 0-255")
-        return v
-
-
 class ReceiptLayout(_Strict):
     """What a hall prints around the ticket; the ticket itself (number, matter, wait, QR) is fixed."""
 
@@ -303,15 +264,7 @@ class HallConfig(_Strict):
         _unique("windows", [w.number for w in self.windows])
         _unique("devices", [d.name for d in self.devices])
         numbers = {w.number for w in self.windows}
-        for d in self.devices:
-            if d.window is not None and d.window not in numbers:
-                raise ValueError(f"device {d.name} serves window {d.window}, which this hall does not have")
-            for key in d.screens:
-                if key != "hall" and int(key) not in numbers:
-                    raise ValueError(f"device {d.name} has a screen for window {key}, which this hall does not have")
-            for key in d.keypads:
-                if int(key) not in numbers:
-                    raise ValueError(f"device {d.name} has a keypad for window {key}, which this hall does not have")
+        check_devices(self.devices, numbers)
         groups = {g.code for g in self.groups}
         for m in self.matters:
             if m.group not in groups:
