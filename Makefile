@@ -49,6 +49,7 @@ bench: setup
 	$(VPY) bench/run.py
 	$(VPY) bench/calling.py
 	$(VPY) bench/cameras.py --write docs/benchmarks.md
+	$(VPY) bench/cases.py --write docs/benchmarks.md
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ their body types from the real annotations.)"""
 from datetime import UTC
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ..accounts.auth import Principal
@@ -107,8 +108,10 @@ async def list_cases(status: str | None = Query(None, max_length=200, descriptio
                      limit: int = Query(50, ge=1, le=200), before: int | None = Query(None, ge=1, le=2**62),
                      order: str = Query("newest", pattern="^(newest|due)$"),
                      hall: Hall = Depends(get_hall), who: Principal = Depends(require(*READERS))) -> dict:
-    return hall.cases.list(who, status=status, department=department, deadline=deadline, q=q, limit=limit,
-                           before=before, order=order)
+    # answered as built (the shape is CaseList's): validating and re-encoding 50 cases through the response
+    # model took 6 of a worklist's 10 ms
+    return JSONResponse(hall.cases.list(who, status=status, department=department, deadline=deadline, q=q,
+                                        limit=limit, before=before, order=order))
 
 
 @router.get("/case-status/{query_code}", response_model=CaseStatusOut,

@@ -41,13 +41,25 @@ def row_of(conn: sqlite3.Connection, case_id: int) -> sqlite3.Row:
     return row
 
 
+def _ordered(items: list[dict], key: str, order: list[str]) -> list[dict]:
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(items, key=lambda m: (rank.get(m[key], len(rank)), m[key]))
+
+
+def _material(r: sqlite3.Row) -> dict:
+    return {"name": r["name"], "state": r["state"], "required": bool(r["required"])}
+
+
+def _task(r: sqlite3.Row) -> dict:
+    return {"department": r["department"], "state": r["state"], "claimed_by": r["claimed_by"],
+            "claimed_at": r["claimed_at"], "outcome": r["outcome"], "opinion": r["opinion"],
+            "decided_at": r["decided_at"], "decided_by": r["decided_by"]}
+
+
 def materials_of(conn: sqlite3.Connection, case_id: int, order: list[str]) -> list[dict]:
     """The checklist's items in the checklist's order (`order`: the matter's materials at intake)."""
-    rank = {name: i for i, name in enumerate(order)}
-    items = [{"name": r[0], "state": r[1], "required": bool(r[2])} for r in conn.execute(
-        "SELECT name, state, required FROM case_materials WHERE case_id=?", (case_id,))]
-    items.sort(key=lambda m: (rank.get(m["name"], len(rank)), m["name"]))
-    return items
+    rows = conn.execute("SELECT name, state, required FROM case_materials WHERE case_id=?", (case_id,))
+    return _ordered([_material(r) for r in rows], "name", order)
 
 
 def missing_of(materials: list[dict]) -> list[str]:
@@ -56,13 +68,24 @@ def missing_of(materials: list[dict]) -> list[str]:
 
 def tasks_of(conn: sqlite3.Connection, case_id: int, order: list[str]) -> list[dict]:
     """Each deciding department's task, in the matter's order of departments."""
-    rank = {d: i for i, d in enumerate(order)}
-    tasks = [{"department": r["department"], "state": r["state"], "claimed_by": r["claimed_by"],
-              "claimed_at": r["claimed_at"], "outcome": r["outcome"], "opinion": r["opinion"],
-              "decided_at": r["decided_at"], "decided_by": r["decided_by"]}
-             for r in conn.execute("SELECT * FROM case_tasks WHERE case_id=?", (case_id,))]
-    tasks.sort(key=lambda t: rank.get(t["department"], len(rank)))
-    return tasks
+    rows = conn.execute("SELECT * FROM case_tasks WHERE case_id=?", (case_id,))
+    return _ordered([_task(r) for r in rows], "department", order)
+
+
+def cases_of(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict]:
+    """Many cases at once (a worklist's page): their materials and tasks in one query each."""
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    materials: dict[int, list[dict]] = {}
+    tasks: dict[int, list[dict]] = {}
+    for r in conn.execute(f"SELECT case_id, name, state, required FROM case_materials WHERE case_id IN ({marks})",
+                          ids):
+        materials.setdefault(r["case_id"], []).append(_material(r))
+    for r in conn.execute(f"SELECT * FROM case_tasks WHERE case_id IN ({marks})", ids):
+        tasks.setdefault(r["case_id"], []).append(_task(r))
+    return [case_of(conn, r, materials=materials.get(r["id"], []), tasks=tasks.get(r["id"], [])) for r in rows]
 
 
 def history_of(conn: sqlite3.Connection, case_id: int) -> list[dict]:
@@ -79,15 +102,22 @@ def history_of(conn: sqlite3.Connection, case_id: int) -> list[dict]:
     return out
 
 
-def case_of(conn: sqlite3.Connection, row: sqlite3.Row, *, history: bool = False,
-            deadline: str | None = None) -> dict:
-    """The API's case. `deadline`: the colour as of now, when the caller computed it (else the stored one)."""
+def case_of(conn: sqlite3.Connection, row: sqlite3.Row, *, history: bool = False, deadline: str | None = None,
+            materials: list[dict] | None = None, tasks: list[dict] | None = None) -> dict:
+    """The API's case. `deadline`: the colour as of now, when the caller computed it (else the stored one);
+    `materials`, `tasks`: read already (cases_of), in any order."""
     snap = json.loads(row["snapshot"])
-    materials = materials_of(conn, row["id"], snap["materials"])
+    if materials is None:
+        materials = materials_of(conn, row["id"], snap["materials"])
+    else:
+        materials = _ordered(materials, "name", snap["materials"])
     agent = json.loads(row["agent"]) if row["agent"] else None
     if agent:
         agent.pop("hash", None)
-    tasks = tasks_of(conn, row["id"], snap["deciders"])
+    if tasks is None:
+        tasks = tasks_of(conn, row["id"], snap["deciders"])
+    else:
+        tasks = _ordered(tasks, "department", snap["deciders"])
     case = {
         "id": row["id"], "number": row["number"], "query_code": row["query_code"], "matter": row["matter"],
         "matter_name": snap["name"], "kind": row["kind"], "channel": row["channel"], "ticket": row["ticket_id"],

@@ -18,7 +18,7 @@ from . import handout, intake, review
 from .base import CaseContext, may_act_for, not_your_department
 from .calendar import WorkCalendar
 from .deadlines import DeadlineWatch
-from .records import MAX_PAGE, STATUSES, case_not_found, case_of, public_status, row_of, tasks_of
+from .records import MAX_PAGE, STATUSES, case_not_found, case_of, cases_of, public_status, row_of, tasks_of
 
 INTAKE = ("clerk", "supervisor", "admin")
 REVIEW = ("department", "supervisor", "admin")
@@ -121,7 +121,8 @@ class Cases:
                                 department=department)
             departments = departments or list(who.departments)
         if departments:
-            where.append(f"c.id IN (SELECT case_id FROM case_tasks WHERE department IN"
+            # probed per case through case_tasks' key (a subquery IN would build the department's whole set)
+            where.append(f"EXISTS (SELECT 1 FROM case_tasks t WHERE t.case_id = c.id AND t.department IN"
                          f" ({','.join('?' * len(departments))}))")
             args += departments
         if deadline:
@@ -137,13 +138,14 @@ class Cases:
             where.append("c.id < ?")
             args.append(before)
         limit = max(1, min(limit, MAX_PAGE))
-        order_by = "c.due, c.id" if order == "due" else "c.id DESC"
+        # overdue and amber lists read the partial index of running cases; they are wanted by due date
+        order_by = "c.due, c.id" if order == "due" or deadline else "c.id DESC"
         rows = self._read.execute(f"SELECT c.* FROM cases c WHERE {' AND '.join(where)} ORDER BY {order_by}"
                                   f" LIMIT ?", (*args, limit + 1)).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        cases = [case_of(self._read, r) for r in rows]
-        return {"cases": cases, "next_before": rows[-1]["id"] if more and order != "due" else None,
+        cases = cases_of(self._read, rows)
+        return {"cases": cases, "next_before": rows[-1]["id"] if more and order_by == "c.id DESC" else None,
                 "more": more}
 
     def public(self, query_code: str) -> dict:
