@@ -250,3 +250,18 @@ def test_wire_rejects_what_is_not_a_message(line, kind):
 def test_wire_accepts_the_workers_messages():
     assert decode(b'{"type": "presence", "window": 3, "state": "away"}\n')["state"] == "away"
     assert decode(b'{"type": "heartbeat"}')["type"] == "heartbeat"
+
+
+def test_a_fresh_server_never_loads_numpy(tmp_path):
+    """On an empty data dir the migrations run through sqlite_utils, which imports numpy when it is installed
+    (it is, for the seat worker's OpenCV); the server must not: its start and its RSS (issue 14). numpy's C
+    extension is mapped whenever numpy is imported, so the server's maps show sys.modules' numpy."""
+    with ServerProcess(tmp_path / "data") as srv:          # the district hall with every device, a fresh database
+        pid = wait(lambda: worker_pid(srv), 15)
+        wait(lambda: "numpy" in maps(pid), 30)              # the worker has it …
+        kiosk = srv.make_user("kiosk1", "kiosk", srv.admin())
+        r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk,
+                       timeout=10)
+        assert r.status_code == 201 and r.json()["print"]["ok"], r.text       # a printed receipt: PIL, QR code
+        server_maps = maps(srv.proc.pid)
+        assert "numpy" not in server_maps and "cv2" not in server_maps          # … the server never

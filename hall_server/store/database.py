@@ -12,6 +12,7 @@ import asyncio
 import logging
 import queue
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -23,6 +24,23 @@ from .schema import migrate
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
+
+
+def _migrate(conn: sqlite3.Connection) -> tuple[int, int]:
+    """schema.migrate, without numpy: sqlite_utils (imported by a migration, i.e. on a fresh or older database)
+    imports numpy and pandas whenever they are installed — numpy is, for the seat worker's OpenCV — only to map
+    their scalar types to column types, which no migration uses; that is 12 MB of the server's memory and
+    ~80 ms of its start. While sqlite_utils is first imported they are unimportable, so it does without them;
+    an import of numpy after that (the seat worker's process, a test) works as ever."""
+    hidden = [] if "sqlite_utils" in sys.modules else [m for m in ("numpy", "pandas") if m not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None        # type: ignore[assignment]  # `import numpy` raises ImportError
+    try:
+        return migrate(conn)
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -121,7 +139,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._on_commit = on_commit
         self._writer_conn = connect(self.path)
-        migrate(self._writer_conn)
+        _migrate(self._writer_conn)
         self.read = connect(self.path)
         self._queue: queue.SimpleQueue[tuple[WriteFn, Future] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
