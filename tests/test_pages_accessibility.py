@@ -1,8 +1,8 @@
 """Every public page of the hall server passes axe-core without serious or critical violations (issue 6).
 
 The kiosk, the window terminal and the dashboard check themselves in their own tests; this covers the rest:
-the hall's index page, a ticket's status page (what the receipt's QR code opens), the hall's calling
-screen and a window's screen.
+the hall's index page, a ticket's status page (what the receipt's QR code opens), a case's status page (what
+a notice's QR code opens), the hall's calling screen and a window's screen.
 """
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ def hall(tmp_path_factory):
     srv.ticket = http.post("/api/v1/tickets", json={"matter": "SH-001"}).raise_for_status().json()
     http.post("/api/v1/windows/3/open").raise_for_status()
     http.post("/api/v1/windows/3/call-next").raise_for_status()
+    srv.case = http.post("/api/v1/cases", json={"matter": "SH-003", "applicant": {"name": "张三"}, "materials": [
+        {"name": "居民身份证原件", "state": "original"}]}).raise_for_status().json()
+    http.post(f"/api/v1/cases/{srv.case['id']}/request-supplement",
+              json={"missing": ["临时救助申请书"]}).raise_for_status()
     yield srv
     srv.kill()          # the screens' WebSockets would hold a graceful stop
 
@@ -46,7 +50,11 @@ def _live_screen(page):
     expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "connected")
 
 
-READY = {"/": _server_rendered, "/t/{id}": _ticket_state, "/screen?audio=0": _live_screen,
+def _case_state(page):
+    expect(page.get_by_test_id("case-missing")).to_contain_text("临时救助申请书")
+
+
+READY = {"/": _server_rendered, "/t/{id}": _ticket_state, "/c/{code}": _case_state, "/screen?audio=0": _live_screen,
          "/screen/window/3?audio=0": _live_screen}
 
 
@@ -54,7 +62,7 @@ READY = {"/": _server_rendered, "/t/{id}": _ticket_state, "/screen?audio=0": _li
 def test_the_page_has_no_serious_accessibility_faults(browser, hall, path):
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     page = ctx.new_page()
-    r = page.goto(hall.url + path.format(id=hall.ticket["id"]))
+    r = page.goto(hall.url + path.format(id=hall.ticket["id"], code=hall.case["query_code"]))
     assert r.status == 200
     READY[path](page)
     problems = serious_axe_problems(page)
