@@ -23,6 +23,7 @@ from drivers.url import DeviceURLError
 
 from ..config import DeviceConfig
 from ..store.events import event_change
+from ..tasks import cancel_all
 from .remote import RemoteDevices
 
 log = logging.getLogger(__name__)
@@ -98,11 +99,7 @@ class DeviceSupervisor:
                 log.exception("checking the kiosks' reports failed")
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_all(self._tasks)
         # closed side by side: simulators take a moment each to stop their threads
         await asyncio.gather(*(asyncio.to_thread(s.device.close) for s in self.devices.values()
                                if s.device is not None), return_exceptions=True)

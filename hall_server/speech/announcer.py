@@ -11,7 +11,6 @@ volume (0: the screens alone show calls).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..store.follow import follow
+from ..tasks import cancel_all
 from . import render as announce_render
 from .text import compose, compose_en
 
@@ -92,11 +92,7 @@ class Announcer:
             self._tasks.append(asyncio.create_task(self._warm_up(), name="announcer:warm-up"))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_all(self._tasks)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
