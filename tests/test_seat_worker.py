@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serverproc import DISTRICT, ServerProcess, without_devices
+from seatconfig import one_camera_config
+from serverproc import ServerProcess
 
-from hall_server.config import without_opening_hours
 from hall_server.seats.process import SeatWorkerProcess
 from hall_server.seats.wire import WireError, decode
 
@@ -38,30 +38,6 @@ def wait(what, timeout: float, step: float = 0.1):
         time.sleep(step)
 
 
-def one_camera_config(folder: Path) -> Path:
-    """The district hall, always open, with one small simulated seat camera over window 3."""
-    from drivers.camera.simulator import default_rois
-
-    (folder / "seat.txt").write_text(SCRIPT, encoding="utf-8")
-    roi = default_rois(1)[0]
-    url = f"sim://camera?script={folder / 'seat.txt'}&seats=1&rate=4&stale_s=2&width=320&height=180"
-    text = without_opening_hours(without_devices(DISTRICT.read_text(encoding="utf-8"))) + f"""
-[[devices]]
-name = "seat-cam"
-kind = "camera"
-url = "{url}&cache={folder / 'videos'}"
-poll_s = 1
-
-[[seats]]
-window = 3
-camera = "seat-cam"
-roi = [{roi.x}, {roi.y}, {roi.w}, {roi.h}]
-"""
-    path = folder / "one-camera.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/status").read_text()
@@ -76,7 +52,7 @@ def maps(pid: int) -> str:
 
 @pytest.fixture
 def server(tmp_path):
-    srv = ServerProcess(tmp_path / "data", config=one_camera_config(tmp_path))
+    srv = ServerProcess(tmp_path / "data", config=one_camera_config(tmp_path, SCRIPT, camera="&width=320&height=180"))
     srv.start()
     srv.headers = srv.admin()
     yield srv

@@ -8,7 +8,6 @@ blurred outside the seat, a cleared alert on return, on-seat time for the clerk,
 """
 from __future__ import annotations
 
-import re
 import time
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from kiosk_helpers import hall_config
+from seatconfig import one_camera_config
 
 from drivers.camera.simulator import default_rois
 from hall_server.app import create_app
@@ -47,28 +47,9 @@ class MovableClock(Clock):
 @pytest.fixture
 def hall(tmp_path, monkeypatch):
     monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", "admin-test-password")
-    (tmp_path / "seat.txt").write_text(SCRIPT)
-    roi = default_rois(1)[0]
-    base = re.sub(r"(?ms)^\[seat_monitoring\]\n.*?(?=^\[|\Z)", "", hall_config(tmp_path).read_text(encoding="utf-8"))
-    text = base + f"""
-[seat_monitoring]
-away_alert_min = 0.05
-debounce_s = 1
-evidence_days = 3
-
-[[devices]]
-name = "seat-cam"
-kind = "camera"
-url = "sim://camera?script={tmp_path / 'seat.txt'}&seats=1&rate=4&stale_s=2&cache={tmp_path / 'videos'}"
-poll_s = 1
-
-[[seats]]
-window = 3
-camera = "seat-cam"
-roi = [{roi.x}, {roi.y}, {roi.w}, {roi.h}]
-"""
-    path = tmp_path / "seats.toml"
-    path.write_text(text, encoding="utf-8")
+    path = one_camera_config(tmp_path, SCRIPT, base=hall_config(tmp_path).read_text(encoding="utf-8"),
+                             seat_monitoring="away_alert_min = 0.05\ndebounce_s = 1\nevidence_days = 3",
+                             name="seats.toml")
     h = Hall(load_config(path), tmp_path / "data", MovableClock())
     h.ensure_admin()
     with TestClient(create_app(h)) as c:
