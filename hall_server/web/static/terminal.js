@@ -7,10 +7,12 @@
 // an event that touches this window re-reads the window and its day, any ticket event re-reads the
 // waiting counts (each at most every 400 ms); the socket reconnects with back-off from the last seq, and
 // a new day or a stream reset reloads everything. API errors are shown as they come, Chinese first,
-// English below.
+// English below. The API client is terminal_api.js's; intake (受理, the cases) is intake.js's, which follows
+// this desk through the document's terminal:drawn and terminal:event.
+
+import { $, ApiError, api, en, h, session } from "./terminal_api.js";
 
 const REFRESH_GAP_MS = 400;
-const SESSION_KEY = "onewindow.terminal";
 const KEYS = { 1: "call-next", 2: "recall", 3: "start", 4: "skip", 5: "finish", 6: "transfer", 7: "pause",
   8: "resume", 9: "open", 0: "close" };
 const PRIORITY = { normal: ["普通", "regular"], elderly: ["老年人优先", "elderly, priority"],
@@ -24,20 +26,10 @@ const IDLE = { open: ["暂无，按 1 呼叫下一位 ", "none — press 1 to ca
   paused: ["暂停中，按 8 恢复 ", "paused — press 8 to resume"], closed: ["已关窗，按 9 开窗 ", "closed — press 9 to open"] };
 const OUTCOME = { active: "办理中", done: "办结", no_show: "过号", transferred: "转出" };
 
-const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
 const n = Number(document.body.dataset.window);
 const pad = (x) => String(x).padStart(2, "0");
-
-function h(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) if (c !== null && c !== undefined && c !== "") e.append(c);
-  return e;
-}
-const en = (text) => h("span", { class: "en" }, text);
+// intake.js follows the desk through these: "drawn" (the state, after each draw) and "event" (each event)
+const tell = (name, detail) => document.dispatchEvent(new CustomEvent(`terminal:${name}`, { detail }));
 
 // -- the hall's time: its UTC offset and the server's clock, from the window's day --------------------
 const clock = { skewMs: 0, offsetMin: 0, known: false };
@@ -62,47 +54,6 @@ function span(s) {                     // a duration: 1:05:09, 12:04, 0:07
   const hh = Math.floor(s / 3600);
   const mm = Math.floor((s % 3600) / 60);
   return hh ? `${hh}:${pad(mm)}:${pad(s % 60)}` : `${mm}:${pad(s % 60)}`;
-}
-
-// -- the API ------------------------------------------------------------------------------------------
-class ApiError extends Error {
-  constructor(status, err) {
-    super(err.message_en);
-    this.status = status;
-    this.code = err.code;
-    this.zh = err.message_zh;
-    this.en = err.message_en;
-  }
-}
-
-const session = {
-  get() {
-    try { return JSON.parse(sessionStorage.getItem(SESSION_KEY)) || null; } catch { return null; }
-  },
-  set(s) { sessionStorage.setItem(SESSION_KEY, JSON.stringify(s)); },
-  clear() { sessionStorage.removeItem(SESSION_KEY); },
-};
-
-async function api(method, path, body) {
-  const headers = {};
-  const s = session.get();
-  if (s) headers.authorization = `Bearer ${s.token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  let r;
-  try {
-    r = await fetch(`/api/v1${path}`, { method, headers, cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiError(0, { code: "network", message_zh: "连不上服务器，请检查网络后重试",
-      message_en: "the hall server cannot be reached; check the network and try again" });
-  }
-  if (r.status === 204) return null;
-  let data = null;
-  try { data = await r.json(); } catch { /* not JSON: described below */ }
-  if (r.ok) return data;
-  const err = data && data.error ? data.error : { code: `http_${r.status}`,
-    message_zh: `服务器返回 ${r.status}，请重试`, message_en: `the server answered ${r.status}; try again` };
-  throw new ApiError(r.status, err);
 }
 
 // -- messages -----------------------------------------------------------------------------------------
@@ -263,6 +214,7 @@ function drawAll() {
   drawCurrent();
   drawQueue();
   drawHistory();
+  tell("drawn", st);
 }
 
 function showView(authed) {
@@ -270,6 +222,7 @@ function showView(authed) {
   $("login-view").hidden = authed;
   $("desk").hidden = !authed;
   for (const e of document.querySelectorAll("[data-auth-only]")) e.hidden = !authed;
+  tell("drawn", st);
 }
 
 // -- reading ------------------------------------------------------------------------------------------
@@ -303,6 +256,7 @@ async function loadAll() {
 // -- the event feed -----------------------------------------------------------------------------------
 const socket = new EventSocket({
   onEvent(e) {
+    tell("event", e);
     const d = e.data || {};
     const mine = d.window === n || d.from_window === n || d.to_window === n;
     if (mine && (e.type.startsWith("window.") || e.type.startsWith("ticket."))) feed.refreshSoon(true, true);
