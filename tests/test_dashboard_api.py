@@ -62,3 +62,40 @@ def test_devices_the_announcer_and_alerts_newest_first(client):
     assert alerts[0]["seq"] > alerts[1]["seq"]
     assert b["number"] in alerts[0]["detail"] and a["number"] in alerts[1]["detail"]
     assert alerts[0]["device"] == "kiosk1-printer"
+
+
+def test_cases_by_state_and_the_overdue_ones(client, clock):
+    """Cases (issue 15): counts by state and deadline colour, and the overdue cases with the working days over."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    sup = client.make_user("dashsup3", "supervisor")
+    clerk = clerk_at(client, 3)
+    items = ("居民身份证原件", "临时救助申请书", "遭遇困难的相关证明")
+    body = {"matter": "SH-003", "applicant": {"name": "张三", "phone": "13800000000"},
+            "materials": [{"name": n, "state": "original"} for n in items]}
+    ids = [client.post("/api/v1/cases", json=body, headers=clerk).json()["id"] for _ in range(3)]
+    for case_id in ids[:2]:
+        assert client.post(f"/api/v1/cases/{case_id}/accept", headers=clerk).status_code == 200
+    r = client.post("/api/v1/users", headers=client.admin, json={"username": "mz1", "password": "mz1-password",
+                                                                 "role": "department", "departments": ["区民政局"]})
+    assert r.status_code == 201, r.text
+    mz = client.headers_for("mz1", "mz1-password")
+    assert client.post(f"/api/v1/cases/{ids[0]}/claim", headers=mz).status_code == 200
+
+    cases = client.get("/api/v1/dashboard", headers=sup).json()["cases"]
+    assert {k: v for k, v in cases["by_status"].items() if v} == {"received": 1, "accepted": 1, "in_review": 1}
+    assert cases["deadline"] == {"ok": 2, "amber": 0, "red": 0}
+    assert cases["overdue"] == [] and cases["overdue_more"] is False
+
+    clock.set(datetime(2026, 12, 10, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))     # due Tue 12-08: Wed, Thu over
+    client.portal.call(client.hall.cases.refresh_deadlines)
+    sup = client.headers_for("dashsup3", "dashsup3-password")
+    snap = client.get("/api/v1/dashboard", headers=sup).json()
+    cases = snap["cases"]
+    assert cases["deadline"] == {"ok": 0, "amber": 0, "red": 2}
+    assert [(c["id"], c["due"], c["days_over"], c["departments"], c["matter_name"]) for c in cases["overdue"]] == [
+        (case_id, "2026-12-08", 2, ["区民政局"], "临时救助申请") for case_id in ids[:2]]
+    assert "张三" not in str(cases)
+    overdue_alerts = [a for a in snap["alerts"] if a["kind"] == "case_overdue"]
+    assert sorted(a["case"] for a in overdue_alerts) == sorted(ids[:2])

@@ -299,6 +299,23 @@ def test_a_queue_waiting_over_30_minutes_is_highlighted(browser, server, hall):
     hall.post(f"/api/v1/tickets/{ticket['id']}/cancel")
 
 
+def test_cases_by_state_follow_the_case_events(page, hall):
+    """The cases panel (issue 15): a case taken in, then accepted, moves between the counts as it happens."""
+    count = {s: int(page.get_by_test_id(f"cases-count-{s}").text_content()) for s in ("received", "accepted")}
+    ok = int(page.get_by_test_id("cases-deadline-ok").text_content())
+    case = hall.post("/api/v1/cases", matter="SH-003", applicant={"name": "张三", "phone": "13800000000"},
+                     materials=[{"name": n, "state": "original"}
+                                for n in ("居民身份证原件", "临时救助申请书", "遭遇困难的相关证明")]).json()
+    expect(page.get_by_test_id("cases-count-received")).to_have_text(str(count["received"] + 1))
+    hall.post(f"/api/v1/cases/{case['id']}/accept")
+    expect(page.get_by_test_id("cases-count-accepted")).to_have_text(str(count["accepted"] + 1))
+    expect(page.get_by_test_id("cases-count-received")).to_have_text(str(count["received"]))
+    expect(page.get_by_test_id("cases-deadline-ok")).to_have_text(str(ok + 1))
+    expect(page.get_by_test_id("cases-overdue")).to_contain_text("没有超期办件")
+    assert "张三" not in page.get_by_test_id("board").text_content()
+    hall.post(f"/api/v1/cases/{case['id']}/withdraw", reason="测试结束")
+
+
 def test_no_serious_accessibility_problems(browser, server, page, hall):
     hall.open(3)
     hall.issue("WJ-001")

@@ -7,7 +7,7 @@ rows may not show yet still arrives on the WebSocket and triggers another read: 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from .models import Priority, WindowOut
 
 router = APIRouter(tags=["dashboard"])
 WAITING_LIMIT = 300
+OVERDUE_LIMIT = 50
 
 
 class QueueMatter(BaseModel):
@@ -96,6 +97,25 @@ class SeatOut(BaseModel):
     today: dict[str, int] = Field(description="present_s, away_s, unknown_s today")
 
 
+class OverdueCase(BaseModel):
+    id: int
+    number: str
+    matter: str
+    matter_name: str
+    kind: str
+    status: str
+    departments: list[str] = Field(description="the departments whose task is not decided yet")
+    due: str
+    days_over: int = Field(description="working days past the due date")
+
+
+class CasesOut(BaseModel):
+    by_status: dict[str, int] = Field(description="every case by its status")
+    deadline: dict[str, int] = Field(description="running cases (accepted, in review, suspended) by colour")
+    overdue: list[OverdueCase] = Field(description=f"overdue cases, longest overdue first (the first {OVERDUE_LIMIT})")
+    overdue_more: bool
+
+
 class DashboardSnapshot(BaseModel):
     hall_name: str
     hall_name_en: str
@@ -110,6 +130,7 @@ class DashboardSnapshot(BaseModel):
     alerts: list[AlertOut] = Field(description="today's alerts (alert.raised), newest first")
     seats: list[SeatOut] = Field(description="the windows watched by seat cameras (座席监控)")
     tickets: list[WaitingTicket] = Field(description=f"waiting tickets in line order (the first {WAITING_LIMIT})")
+    cases: CasesOut = Field(description="cases (办件) by state, and the overdue ones")
 
 
 @router.get("/api/v1/dashboard", response_model=DashboardSnapshot,
@@ -138,6 +159,7 @@ async def get_dashboard(hall: Hall = Depends(get_hall), who: Principal = Depends
         "alerts": _alerts(hall, now),
         "seats": hall.seats.status(),
         "tickets": _waiting(hall, queue["service_day"], now),
+        "cases": _cases(hall, who, now),
     }
 
 
@@ -172,6 +194,19 @@ def _waiting(hall: Hall, day: str, now) -> list[dict]:
         out.append({**dict(r), "matter_name": m.name if m else r["matter"], "group": m.group if m else None,
                     "wait_s": max(0, int(now_s - issued))})
     return out
+
+
+def _cases(hall: Hall, who: Principal, now) -> dict:
+    """Counts by state and colour, and the overdue cases with the working days they are over."""
+    red = hall.cases.list(who, deadline="red", order="due", limit=OVERDUE_LIMIT)
+    today = hall.cases.ctx.local_day(now)
+    cal = hall.cases.calendar
+    overdue = [{"id": c["id"], "number": c["number"], "matter": c["matter"], "matter_name": c["matter_name"],
+                "kind": c["kind"], "status": c["status"], "due": c["due"],
+                "departments": [t["department"] for t in c["departments"] if t["state"] != "decided"],
+                "days_over": max(0, -cal.working_days_left(today, date.fromisoformat(c["due"])))}
+               for c in red["cases"] if c["due"]]
+    return {**hall.cases.counts(), "overdue": overdue, "overdue_more": red["more"]}
 
 
 # -- the page -------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@
 // every 10 s), it reconnects with back-off from the last seq seen, and the snapshot is read again once it
 // is back; stream.reset and day.rolled_over start over from a fresh snapshot.
 // Actions post to the API as the logged-in user; an API error is shown as the server wrote it.
+// The cases panel (办件 by state, the overdue ones) is drawn by dashboard_cases.js.
+
+import { drawCases } from "/static/dashboard_cases.js";
 
 const TOKEN_KEY = "onewindow.dashboard.token";
 const REFRESH_GAP_MS = 250;
@@ -18,7 +21,8 @@ const STATE_TEXT = {
 const DEVICE_TEXT = { ok: ["正常", "ok"], degraded: ["注意", "degraded"], offline: ["离线", "offline"],
   fault: ["故障", "fault"] };
 const ALERT_TEXT = { print_failed: ["打印失败", "print failed"], away: ["离岗", "clerk away"],
-  seat_worker: ["座席监控进程", "seat worker"] };
+  seat_worker: ["座席监控进程", "seat worker"], case_due_soon: ["即将到期", "case due soon"],
+  case_overdue: ["已超期", "case overdue"] };
 const PRIORITY_TEXT = { elderly: "老", disabled: "残", veteran: "军", pregnant: "孕", appointment: "约" };
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
@@ -306,6 +310,7 @@ function render(snap) {
   drawQueues(snap.groups);
   drawTickets(snap.tickets);
   drawHealth(snap);
+  drawCases(snap.cases);
 }
 
 function drawTotals(snap) {
@@ -467,7 +472,7 @@ function drawHealth(snap) {
   }
   for (const al of snap.alerts) {
     const [zh, en] = ALERT_TEXT[al.kind] || [al.kind, ""];
-    const who = al.window ? `${al.window}号窗口` : al.device || "";
+    const who = al.window ? `${al.window}号窗口` : al.device || (al.case ? "办件" : "");
     items.push(h("li", { "data-test-id": `alert-${al.seq}`, "data-kind": al.kind,
       class: `alert alert-event${al.cleared ? " cleared" : ""}`, "data-cleared": al.cleared ? "yes" : "no" },
       h("span", { class: "when" }, hallHM(al.at)),
