@@ -73,6 +73,8 @@ ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     (("database",), r"malformed|corrupt|integrity|not a database",
      "the database is damaged: stop the hall server, copy the data dir aside and restore the latest backup "
      "(or `sqlite3 hall.db .recover`); tell the developers"),
+    (("database",), r"cannot make its database", "the data dir is not writable: check its owner and mode (the hall "
+                                                 "server's user makes files there) or pass another --data-dir"),
     (("database",), r"no database", "no database in the data dir: check --data-dir; the hall server creates it at "
                                     "its first start"),
     (("database",), r"locked|busy", "the database was busy: run the check again; if it persists, check that only "

@@ -40,8 +40,15 @@ def database(data_dir: Path) -> Check:
         issues.append(text)
 
     if not path.is_file():
-        problem(WARN, f"no database at {path} (a new hall: the server makes it at its first start)")
-        _disk(data_dir if data_dir.exists() else data_dir.parent, check, problem)
+        # a new hall (none has been served from this data dir yet): fine, if the server can make it there
+        where = next(p for p in (data_dir, *data_dir.parents) if p.exists())
+        if path.with_name(path.name + "-wal").exists():
+            problem(WARN, f"no database at {path}, but its write-ahead log is there: was hall.db deleted or moved?")
+        elif not os.access(where, os.W_OK | os.X_OK):
+            problem(FAIL, f"the server cannot make its database {path}: {where} is not writable for this user")
+        else:
+            check.detail = f"no database at {path} yet: a new hall, the server makes it at its first start"
+        _disk(where, check, problem)
         return _finish(check, issues)
     check.data["size_bytes"] = path.stat().st_size
     _disk(data_dir, check, problem)
@@ -116,12 +123,12 @@ def clock(hall_zone: str) -> Check:
         issues.append(f"the system's time zone is {system} (UTC{_offset(local_offset)}) but the hall's time zone is "
                       f"{hall_zone} (UTC{_offset(hall_offset)})")
         check.worse(WARN, issues[-1])
-    ntp = synchronised()
+    ntp, source = synchronised()
     check.data["ntp_synchronised"] = ntp
     if ntp == "yes":
         check.detail += "; synchronised (NTP)"
     elif ntp == "no":
-        issues.append("the clock is not synchronised (timedatectl: NTPSynchronized=no)")
+        issues.append(f"the clock is not synchronised ({source})")
         check.worse(WARN, issues[-1])
     else:
         issues.append(f"clock synchronisation is unknown ({ntp})")
@@ -141,8 +148,22 @@ def system_zone() -> str:
     return datetime.now().astimezone().tzname() or "unknown"
 
 
-def synchronised() -> str:
-    """yes / no, or why it is unknown."""
+def synchronised() -> tuple[str, str]:
+    """("yes" | "no", how that was told), or ("unknown", why not): timedatectl's answer, else the kernel's own
+    (adjtimex, what timedated reads too), which needs no system bus — a machine or container without systemd."""
+    why = _timedatectl()
+    if why in ("yes", "no"):
+        return why, "timedatectl: NTPSynchronized=" + why
+    maxerror = _kernel_maxerror()
+    if maxerror is None:
+        return "unknown", why
+    # as systemd's ntp_synced(): an NTP client keeps the error low; without one it grows to 16 s and stays
+    synced = maxerror < 16_000_000
+    return ("yes" if synced else "no"), (f"adjtimex: the kernel's maximum error is {maxerror / 1e6:g} s"
+                                         + ("" if synced else ", no NTP client keeps it"))
+
+
+def _timedatectl() -> str:
     if shutil.which("timedatectl") is None:
         return "no timedatectl on this machine"
     try:
@@ -154,6 +175,24 @@ def synchronised() -> str:
     if out.returncode == 0 and value in ("yes", "no"):
         return value
     return f"timedatectl: {(out.stderr.strip().splitlines() or ['no answer'])[-1]}"
+
+
+def _kernel_maxerror() -> int | None:
+    """adjtimex(2)'s maximum error of the system clock in µs, or None where it cannot be asked (not Linux)."""
+    import ctypes
+
+    class Timex(ctypes.Structure):      # struct timex up to maxerror; the kernel writes the rest into `rest`
+        _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+                    ("maxerror", ctypes.c_long), ("rest", ctypes.c_byte * 256)]
+
+    try:
+        adjtimex = ctypes.CDLL(None, use_errno=True).adjtimex
+    except (OSError, AttributeError):
+        return None
+    tx = Timex()                        # modes 0: read only
+    if adjtimex(ctypes.byref(tx)) < 0:
+        return None
+    return tx.maxerror
 
 
 def _offset(delta) -> str:
