@@ -7,6 +7,8 @@ own body (`{"error": {"code", "message_zh", "message_en"}}`), so the page shows 
     GET  /api/state             the hall (matters with pinyin keys, opening hours), waiting counts, devices
     POST /api/tickets           {"matter", "swipe"} → the ticket, how its print went, its QR code (SVG)
     GET  /api/tickets/lookup    ?q=A001 | a scanned status URL | an id → the ticket's status
+    POST /api/cases/lookup      {"q": "XL-20261124-0012" | a scanned /c/… URL} or {"swipe"} → the cases found, each
+                                as the public status shows it, with the QR code (SVG) of its status page
     GET  /api/events            Server-Sent Events: swipe, card_error, state
     GET  /api/speech.wav        ?text=… → a spoken prompt (elder mode)
     POST /api/devices/{kind}/simulate   {"card": "elder"}, {"paper": "out"} → change a simulated device
@@ -38,6 +40,13 @@ HEARTBEAT_S = 15.0
 class TicketRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     matter: str = Field(min_length=1, max_length=40)
+    swipe: str | None = Field(default=None, max_length=40)
+
+
+class CaseLookupRequest(BaseModel):
+    """What a citizen typed or scanned (a case number, a notice's QR code), or the id of their card's swipe."""
+    model_config = ConfigDict(extra="forbid")
+    q: str | None = Field(default=None, max_length=200)
     swipe: str | None = Field(default=None, max_length=40)
 
 
@@ -93,6 +102,14 @@ def create_app(kiosk: Kiosk) -> FastAPI:
     @app.get("/api/tickets/lookup")
     async def lookup(q: str = Query(min_length=1, max_length=200)) -> dict:
         return {"ticket": await kiosk.lookup(q)}
+
+    @app.post("/api/cases/lookup", response_model=None)
+    async def case_lookup(body: CaseLookupRequest) -> dict | JSONResponse:
+        try:
+            return {"cases": await kiosk.find_cases(body.q, body.swipe)}
+        except ValueError:
+            return _error(422, "case_lookup_empty", "请输入受理通知书上的办件编号，或刷身份证",
+                          "Type the case number on your notice, or place your ID card on the reader")
 
     @app.get("/api/events")
     async def events(request: Request) -> StreamingResponse:

@@ -76,6 +76,11 @@ class HallClient:
     async def ticket_by_number(self, number: str) -> dict:
         return await self._call("GET", f"/api/v1/tickets/by-number/{number}")
 
+    async def case_lookup(self, body: dict) -> dict:
+        """The self-service case query: `{"number"}`, `{"query_code"}` or `{"swipe"}` → `{"cases": [...]}`, each as
+        the public status page shows it, with its query code."""
+        return await self._call("POST", "/api/v1/case-lookup", json=body)
+
     async def swipe(self, kiosk: str, card: dict) -> dict:
         """Post a card the kiosk's reader decoded; the server keeps only masked forms and a keyed hash."""
         return await self._call("POST", "/api/v1/swipes", json={"kiosk": kiosk, "card": card})

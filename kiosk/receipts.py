@@ -35,11 +35,11 @@ def failed(number: str, device: str, reason: str) -> dict:
                           "or scan the code, or ask at the service desk for a printed copy."}
 
 
-def qr_svg(url: str) -> str:
+def qr_svg(url: str, label: str = "扫码查看排队进度 / scan to follow your ticket") -> str:
     """The QR code of `url` as inline SVG that scales to its box (no fixed size, an accessible name)."""
     import qrcode
     import qrcode.image.svg
 
     svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=2).to_string(encoding="unicode")
     svg = re.sub(r'\s(width|height)="[^"]*"', "", svg, count=2)
-    return svg.replace("<svg ", '<svg role="img" aria-label="扫码查看排队进度 / scan to follow your ticket" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)

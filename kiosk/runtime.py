@@ -14,6 +14,7 @@ import logging
 import re
 from typing import Any
 
+from . import cases
 from .devices import DeviceUnavailable, KioskDevices
 from .hall_client import HallClient, HallRefused, HallUnreachable
 from .receipts import failed, qr_svg, receipt_for, status_url
@@ -175,6 +176,14 @@ class Kiosk:
         if scanned or text.isdigit():
             return await self.client.ticket(int(scanned.group(1) if scanned else text))
         return await self.client.ticket_by_number(text.upper())
+
+    async def find_cases(self, q: str | None, swipe: str | None) -> list[dict]:
+        """Cases by what a citizen typed or scanned (number, status URL) or by their card's swipe, each with its
+        status page's QR code. ValueError when there is nothing to look up; HallRefused / HallUnreachable."""
+        found = (await self.client.case_lookup(cases.lookup_body(q, swipe)))["cases"]
+        hall = self.hall or {}
+        return await asyncio.to_thread(
+            lambda: [cases.shown(c, cases.status_page(hall, self.client.server, c["query_code"])) for c in found])
 
     async def _alert(self, kind: str, device: str | None, detail: str, ticket_id: int | None = None) -> None:
         try:

@@ -330,7 +330,10 @@ def test_every_screen_is_accessible_with_large_touch_targets(context, hall):
 def test_after_hours_only_self_service_is_offered(browser, tmp_path):
     closed = closed_now()
     with ServerProcess(tmp_path / "data", config=hall_config(tmp_path, opening=closed)) as srv:
-        t = srv.client(headers=srv.admin()).post("/api/v1/tickets", json={"matter": MATTER}).json()
+        admin = srv.client(headers=srv.admin())
+        t = admin.post("/api/v1/tickets", json={"matter": MATTER}).json()
+        case = admin.post("/api/v1/cases", json={"matter": "WJ-001", "applicant": {"name": "王五"}, "materials": [
+            {"name": m, "state": "original"} for m in ("夫妻双方居民身份证", "结婚证", "户口簿")]}).json()
         token = srv.make_user("kioskclosed", "kiosk")["Authorization"].removeprefix("Bearer ")
         kiosk = KioskProcess(srv.url, token, devices_file(tmp_path, idcard=None), tmp_path)
         try:
@@ -347,6 +350,13 @@ def test_after_hours_only_self_service_is_offered(browser, tmp_path):
             page.get_by_test_id("lookup-input").fill(t["number"])
             page.get_by_test_id("lookup-input").press("Enter")
             expect(page.get_by_test_id("lookup-result")).to_contain_text(t["number"])
+            page.get_by_test_id("back").click()          # the case query is self-service too (办件查询)
+            page.get_by_test_id("closed-cases").click()
+            expect(page.get_by_test_id("case-form")).to_be_visible()
+            page.get_by_test_id("case-input").fill(case["number"])
+            page.get_by_test_id("case-input").press("Enter")
+            expect(page.get_by_test_id("case-number")).to_have_text(case["number"])
+            expect(page.get_by_test_id("case-qr").locator("svg")).to_be_visible()
             if os.environ.get("ONEWINDOW_SCREENSHOTS") == "1":
                 page.get_by_test_id("back").click()
                 page.screenshot(path=str(SHOTS / "kiosk-after-hours-1920x1080.png"))

@@ -89,6 +89,8 @@ def _left(status: dict, hall: Hall, today: date) -> dict | None:
 
 
 def _state(status: dict) -> tuple[str, str]:
+    if status["status"] == "accepted" and status.get("kind") == "即办":
+        return "已受理，窗口当场办理", "Accepted, being done at the window"
     zh, en = STATES.get(status["status"], (status["status"], status["status"]))
     outcome = OUTCOMES.get(status.get("outcome") or "")
     if outcome and status["status"] in ("decided", "ready", "delivered"):

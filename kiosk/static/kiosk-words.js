@@ -23,7 +23,24 @@ export const MESSAGES = {
   lookup_empty: ["请先输入号码，或扫描小票上的二维码", "Please type your number, or scan the QR code on your receipt."],
 };
 export const PROMPT = { home: "请选择您要办理的事项，或刷身份证", group: "请选择具体事项", search: "请输入事项名称，或拼音首字母",
-  matter: "请核对所需材料，然后点击取号", lookup: "请扫描小票上的二维码，或输入您的号码", closed: "大厅已下班，您可以查询排队进度" };
+  matter: "请核对所需材料，然后点击取号", lookup: "请扫描小票上的二维码，或输入您的号码", closed: "大厅已下班，您可以查询排队进度或办件进度",
+  cases: "请输入受理通知书上的办件编号，或刷身份证" };
+// A case (办件) as the self-service query shows it: its state, how it ended, how it is handed out.
+export const CASE_STATUS = { received: ["已收件，等待受理", "Received, waiting to be accepted"],
+  supplement: ["待补正：请补齐材料", "Waiting for missing materials"], accepted: ["已受理，等待部门审查", "Accepted, waiting for the department"],
+  accepted_instant: ["已受理，窗口当场办理", "Accepted, being done at the window"],
+  in_review: ["部门审查中", "Under review"], suspended: ["暂停计时（特别程序）", "Clock stopped (special procedure)"],
+  decided: ["已办结", "Decided"], ready: ["已办结，待取件", "Ready to collect"], delivered: ["已出件", "Handed out"],
+  refused: ["不予受理", "Not accepted"], withdrawn: ["已撤回", "Withdrawn"] };
+export const CASE_OUTCOME = { approved: ["准予办理", "approved"], rejected: ["不予批准", "not approved"] };
+export const CASE_HANDOUT = { window: ["请带上身份证和受理通知书到出件窗口领取", "Bring your ID card and the notice to the hand-out window"],
+  mail: ["结果将邮寄给您", "The result will be posted to you"], locker: ["请到大厅智能柜取件", "Collect it from the hall's lockers"] };
+export const CASE_MESSAGES = {
+  case_lookup_empty: ["请输入受理通知书上的办件编号，或刷身份证", "Type the case number on your notice, or place your ID card on the reader."],
+  none_number: ["没有找到办件 {q}，请核对受理通知书上的编号后重新输入", "No case {q}: check the number on your notice and type it again."],
+  none_swipe: ["没有找到与您身份证关联的办件；如办件时未登记身份证号，请输入办件编号查询",
+    "No case is linked to your ID card. If your ID number was not recorded, type the case number instead."],
+};
 
 
 // A ticket number as the voice reads it: the letter as a letter, each digit as a Chinese digit (S零零七).

@@ -5,6 +5,8 @@
 // and the Server-Sent Events of /api/events (`swipe`, `card_error`, `state`). Chinese leads, English below; the
 // language toggle swaps them. Elder mode (长者版) scales the page, shows fewer items per page and speaks short
 // prompts through /api/speech.wav. An idle timer brings the kiosk back to its first screen for the next citizen.
+// The case query (办件查询, POST /api/cases/lookup) lives in kiosk-cases.js.
+import { caseQuery } from "./kiosk-cases.js";
 import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpeningWords, spokenNumber, weekWords }
   from "./kiosk-words.js";
 
@@ -15,11 +17,12 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
   const STATE_POLL_MS = 30000;
   const EVENTS_GRACE_MS = 10000;
   const IDLE_WARNING_S = 10;
-  const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "closed"];
+  const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "cases", "closed"];
   const PER_PAGE = { home: [20, 6], group: [8, 4], search: [5, 3] };      // [normal, elder]
   const S = { state: null, screen: "home", elder: false, lead: "zh", group: null, matter: null, from: "home", swipe: null,
     swipeTimer: 0, pages: { home: 0, group: 0, search: 0 }, busy: false, lastActive: Date.now(), idleDeadline: 0,
     ticketDeadline: 0, eventsDownSince: null, stateFailed: false, audio: null, lookupDone: false, scan: "", scanAt: 0 };
+  let cases = null;          // the case query (kiosk-cases.js), made in wire()
 
   // -- little helpers ---------------------------------------------------------------------------------------
   const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
@@ -113,7 +116,8 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
 
   function render() {
     if (!S.state) return;
-    const f = { home: renderHome, group: renderGroup, search: renderResults, matter: renderMatter, closed: renderClosed }[S.screen];
+    const f = { home: renderHome, group: renderGroup, search: renderResults, matter: renderMatter, closed: renderClosed,
+      cases: () => cases && cases.render() }[S.screen];
     if (f) f();
   }
 
@@ -335,6 +339,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
 
   async function lookup(text) {
     const q = (text ?? $("lookup-input").value).trim();
+    if (/\/c\/[A-Za-z0-9_-]{8,}/.test(q)) return cases.open(q);          // a notice's QR code: a case, not a ticket
     const out = $("lookup-result");
     hideError();
     if (!q) return renderLookup(out, null, failure("lookup_empty"));
@@ -410,6 +415,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     render();
     live(d.greeting_zh || "您好");
     speak(d.greeting_zh);
+    if (S.screen === "cases") cases.bySwipe(d);         // swiped to find their cases
   }
 
   function renderSwipe() {
@@ -528,6 +534,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     $("search-input").value = "";
     $("lookup-input").value = "";
     $("lookup-result").hidden = true;
+    if (cases) cases.reset();
     setLead("zh");
     setElder(false);
     S.group = S.matter = null;
@@ -571,6 +578,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     if (e.key === "Enter" && S.scan.length >= 3) {
       const text = S.scan;
       S.scan = "";
+      if (/\/c\/[A-Za-z0-9_-]{8,}/.test(text)) return cases.open(text);      // a notice's QR code: a case
       openLookup();
       $("lookup-input").value = text;
       lookup(text);
@@ -591,12 +599,20 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     }
     document.addEventListener("keydown", onGlobalKey);
     const on = (id, f) => $(id).addEventListener("click", f);
-    on("back", () => (S.screen === "matter" && ["group", "search"].includes(S.from) ? show(S.from) : goHome()));
+    on("back", () => {
+      if (S.screen === "cases" && cases.back()) return;
+      if (S.screen === "matter" && ["group", "search"].includes(S.from)) show(S.from); else goHome();
+    });
     on("lang-toggle", () => setLead(S.lead === "zh" ? "en" : "zh"));
     on("elder-toggle", () => setElder(!S.elder));
     on("open-search", () => { show("search"); $("search-input").focus(); });
     on("open-lookup", openLookup);
     on("closed-lookup", openLookup);
+    cases = caseQuery({ $, h, bi, pair, api, show, speak, live, showError, hideError, endSwipe, resetAll,
+      state: () => S.state, elder: () => S.elder, swipe: () => S.swipe });
+    cases.wire();
+    on("open-cases", () => cases.open());
+    on("closed-cases", () => cases.open());
     on("take-ticket", takeTicket);
     on("done", resetAll);
     on("error-close", hideError);
