@@ -190,6 +190,13 @@ def test_the_page_follows_a_case_by_itself_on_a_phone(browser, hall):
     expect(p.locator('[data-step="supplement_requested"]')).to_contain_text("一次性告知补正")
     assert serious_axe_problems(p) == []
     p.evaluate("window.notReloaded = true")
+    # while nothing changes, the page only polls the public status: its fingerprint matches the server's
+    pages_fetched: list[str] = []
+    p.on("request", lambda r: urlsplit(r.url).path.startswith("/c/") and pages_fetched.append(r.url))
+    for _ in range(2):
+        with p.expect_request(lambda r: "/api/v1/case-status/" in r.url, timeout=10_000):
+            pass
+    assert pages_fetched == []
 
     def shows(state: str, step: str) -> None:
         expect(p.get_by_test_id("case-state")).to_contain_text(state)
