@@ -36,6 +36,7 @@ TODAY = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)                                 
 ID = "11010519491231002X"
 SH003 = ["居民身份证原件", "临时救助申请书", "遭遇困难的相关证明"]
 LB001 = ["出生医学证明", "父母双方居民身份证", "户口簿", "结婚证"]
+SH001 = ["居民身份证原件", "户口簿", "家庭收入及财产申报表", "家庭经济状况核对授权书"]
 JOINT = ["区卫健局", "下陆公安分局", "区医保局", "区人社局"]
 OFFICERS = {"mz1": "区民政局", "mz2": "区民政局", "ws1": "区卫健局", "ga1": "下陆公安分局", "yb1": "区医保局",
             "rs1": "区人社局"}
@@ -397,6 +398,27 @@ def test_a_supervisor_reassigns_and_extends(office, pages):
     got = office.case(case["id"]).json()
     assert (got["due"], got["extended_days"]) == ("2026-12-15", 5)
     assert got["history"][-1]["action"] == "extended" and got["history"][-1]["by"] == "offsup"
+
+
+def test_a_reported_case_goes_up_with_its_first_opinion_before_the_answer(office, pages):
+    case = office.accepted("SH-001", SH001)
+    assert case["kind"] == "上报"
+    office.act("mz1", case["id"], "claim")
+    pg = pages.open("mz1")
+    open_case(pg, case)
+    expect(pg.get_by_test_id("act-decide")).to_have_count(0)            # the authority answers first
+    act_in_dialog(pg, "report", opinion="经入户调查，符合低保条件", authority="市民政局")
+    expect(pg.get_by_test_id("detail-report")).to_contain_text("市民政局：经入户调查，符合低保条件")
+    pg.get_by_test_id("act-decide").click()
+    pg.get_by_test_id("action-outcome-rejected").check()
+    pg.get_by_test_id("action-confirm").click()                          # a rejection without its reasons
+    expect(pg.get_by_test_id("action-error")).to_contain_text("理由")
+    pg.get_by_test_id("action-opinion").fill("市民政局审核：家庭收入超过标准")
+    pg.get_by_test_id("action-confirm").click()
+    expect(pg.get_by_test_id("detail-status")).to_have_attribute("data-status", "decided")
+    got = office.case(case["id"]).json()
+    assert (got["outcome"], got["report"]["authority"]) == ("rejected", "市民政局")
+    assert [h["action"] for h in got["history"]][-2:] == ["reported", "decided"]
 
 
 def test_log_in_refusals_and_the_session(office, pages):

@@ -245,6 +245,12 @@ function drawDepartments(departments) {
 function claimers(c) {
   const tasks = c.departments.length > 1 ? tasksInView(c, "") : c.departments;
   const mine = session.user.role === "department";
+  if (tasks.length > 2) {             // a supervisor's view of a 联办件: how far its departments are
+    const n = (s) => tasks.filter((t) => t.state === s || (s === "claimed" && t.state === "decided")).length;
+    const title = tasks.map((t) => `${t.department}：${t.claimed_by || "—"}`).join("\n");
+    return [h("div", { class: "claimer", title }, ...bi(`已认领 ${n("claimed")}/${tasks.length}`, "claimed")),
+      h("div", { class: "claimer", title }, ...bi(`已决定 ${n("decided")}/${tasks.length}`, "decided"))];
+  }
   return tasks.map((t) => h("div", { class: `claimer task-${t.state}`, "data-department": t.department },
     c.departments.length > 1 ? h("span", { class: "muted" }, `${t.department} `) : null,
     t.claimed_by ? h("b", { class: mine && t.claimed_by === session.user.username ? "me" : "" }, t.claimed_by)

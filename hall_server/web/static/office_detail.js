@@ -264,7 +264,7 @@ function submitDialog(ev) {
   const form = $("action-form");
   const reason = form.reason.value.trim();
   const opinion = form.opinion.value.trim();
-  const body = d.department ? { department: d.department } : {};
+  const body = d.department && d.action !== "report" ? { department: d.department } : {};   // a report is the case's
   if (d.action === "suspend") {
     if (!reason) { dialogError("请填写暂停计时的原因（如现场核查、检验检测）", "give the reason the clock stops (e.g. inspection)"); return; }
     body.reason = reason;
