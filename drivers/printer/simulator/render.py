@@ -163,6 +163,12 @@ def _raster_image(mode: int, width_bytes: int, height: int, data: bytes) -> Imag
     return img.resize((img.width * sx, img.height * sy), Image.NEAREST) if sx * sy > 1 else img
 
 
+def _printable(ch: str) -> bool:
+    """What takes room on paper: Python calls the ideographic space (U+3000, GB18030 A1A1) unprintable, a
+    printer prints it as a full-width blank."""
+    return ch.isprintable() or unicodedata.category(ch) == "Zs"
+
+
 def _char_cells(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
@@ -248,7 +254,7 @@ class PngRenderer:
         return [self._row_tile(row) for row in rows]
 
     def _glyph_width(self, ch: str) -> int:
-        return max(1, round(self.font.getlength(ch))) if ch.isprintable() else 0
+        return max(1, round(self.font.getlength(ch))) if _printable(ch) else 0
 
     def _row_tile(self, row: list[tuple[Span, str]]) -> Image.Image:
         if not row:
@@ -263,7 +269,7 @@ class PngRenderer:
         return tile
 
     def _span_image(self, span: Span, text: str) -> Image.Image:
-        text = "".join(c for c in text if c.isprintable())
+        text = "".join(c for c in text if _printable(c))
         # the whole run can be wider than its glyphs one by one (rounding, stroke): never clip its end
         width = max(sum(self._glyph_width(c) for c in text), math.ceil(self.font.getlength(text))) or 1
         img = Image.new("L", (width + 2, BASE_PX + 2), 255)

@@ -272,7 +272,9 @@ class PrinterSimulator:
         text = render_text(receipt, self.width)
         png, txt = stem.with_suffix(".png"), stem.with_suffix(".txt")
         self._renderer.render(receipt).save(png)
-        txt.write_text(text, encoding="utf-8")
+        partial = stem.with_suffix(".txt.partial")      # the .txt appears whole, once the .png is written
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(txt)
         entry = {"png": png, "txt": txt, "text": text, "qr": receipt.qr, "barcodes": receipt.barcodes,
                  "at": datetime.now().astimezone().isoformat(timespec="seconds")}
         with self._printed:
