@@ -10,6 +10,7 @@ refusal with its reason; and the API's 422 for a bad ID number shown as it is.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -146,15 +147,25 @@ def officer(server, api, username: str, department: str) -> httpx.Client:
     return server.client(headers=server.login(username, f"{username}-password"))
 
 
+def printed(out: Path, number: str, title: str, timeout: float = 10.0) -> str:
+    """The simulated printer's receipt (its .txt, written once the cut arrives) with the case's notice."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for txt in sorted(out.glob("*.txt")) if out.exists() else []:
+            text = txt.read_text(errors="replace")
+            if number in text and title in text:
+                return text
+        assert time.monotonic() < deadline, f"no {title} of {number} printed in {out}"
+        time.sleep(0.05)
+
+
 def check_notice_prints(page, api, server, n: int, number: str, title: str) -> None:
     """The window printer prints the case's notice (when the server prints notices); the A4 page opens."""
     page.get_by_test_id("print-window").click()
     result = page.get_by_test_id("print-result")
     if api.notice_printing:
         expect(result).to_have_attribute("data-state", "ok")
-        out = server.printed[n]
-        texts = [p.read_text(errors="replace") for p in sorted(out.glob("*.txt"))] if out.exists() else []
-        assert any(number in t and title in t for t in texts), texts
+        assert printed(server.printed[n], number, title)
     else:
         expect(result).to_have_attribute("data-state", "error")
         expect(result).to_contain_text("A4")
@@ -235,6 +246,7 @@ def test_a_missing_item_is_asked_for_once_then_handed_in(desk, api, server):
     page.get_by_test_id("case-supplement").click()
     expect(page.get_by_test_id("sup-item-2")).to_be_checked()            # the missing item, pre-selected
     expect(page.get_by_test_id("sup-item-0")).not_to_be_checked()
+    assert serious_axe_problems(page) == []
     page.get_by_test_id("sup-note").fill("请补交街道出具的困难证明")
     page.get_by_test_id("sup-submit").click()
     expect(page.get_by_test_id("case-status")).to_have_attribute("data-status", "supplement")
@@ -337,3 +349,15 @@ def test_a_bad_id_number_is_shown_then_the_case_is_refused_with_its_reason(desk,
     expect(page.get_by_test_id("case-reason")).to_contain_text("不属于本机关职权范围")
     assert case_by_number(api, number)["status"] == "refused"
     check_notice_prints(page, api, server, 3, number, "不予受理通知书")
+    if api.notice_printing:                 # the printer out of paper: said in both languages, the case kept
+        api.post("/api/v1/devices/window3-printer/simulate", json={"paper": "out"}).raise_for_status()
+        try:
+            page.get_by_test_id("print-window").click()
+            result = page.get_by_test_id("print-result")
+            expect(result).to_have_attribute("data-state", "error")
+            expect(result).to_contain_text("未能在 3 号窗口打印")
+            expect(result).to_contain_text("was not printed at window 3")
+            expect(page.get_by_test_id("case-status")).to_have_attribute("data-status", "refused")
+            assert case_by_number(api, number)["status"] == "refused"
+        finally:
+            api.post("/api/v1/devices/window3-printer/simulate", json={"paper": "ok"}).raise_for_status()

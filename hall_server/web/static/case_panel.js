@@ -29,7 +29,7 @@ export class CasePanel {
     const st = STATUS[c.status];
     const deps = c.departments || [];
     this.root.dataset.status = c.status;
-    this.root.replaceChildren(
+    this.root.replaceChildren(...[
       h("div", { class: "case-head" },
         h("p", { class: "case-number", "data-test-id": "case-number" }, c.number),
         h("p", { class: "case-status", "data-test-id": "case-status", "data-status": c.status }, ...words(st, c.status)),
@@ -63,8 +63,13 @@ export class CasePanel {
       subform ? h("div", { class: "case-subform", "data-test-id": "case-subform" }, subform) : null,
       this.printBox(),
       h("div", { class: "dialog-buttons" }, h("button", { type: "button", "data-test-id": "case-done", class: "primary" },
-        "完成 ", en("Done"))));
+        "完成 ", en("Done")))].filter(Boolean));
     this.root.querySelector('[data-test-id="case-done"]').addEventListener("click", () => this.done());
+    if (subform) {
+      subform.scrollIntoView({ block: "nearest" });
+      const first = subform.querySelector("textarea, input:not([type=checkbox]):not([type=radio])");
+      if (first && !first.closest("fieldset.item")) first.focus();
+    }
   }
 
   actions() {
