@@ -50,12 +50,15 @@ class Officers(BaseModel):
     officers: list[Officer]
 
 
-def working_days_left(hall: Hall, case: dict, today: date) -> int | None:
+def working_days_left(hall: Hall, case: dict, today: date, memo: dict) -> int | None:
+    """Counted once per (from, due) in a request: a worklist's cases share a few due dates."""
     if not case.get("due") or case["status"] not in RUNNING.split(","):
         return None
-    cal = hall.cases.calendar
     stopped = case.get("suspended_on") if case["status"] == "suspended" else None
-    return cal.working_days_left(date.fromisoformat(stopped) if stopped else today, date.fromisoformat(case["due"]))
+    key = (stopped or today.isoformat(), case["due"])
+    if key not in memo:
+        memo[key] = hall.cases.calendar.working_days_left(date.fromisoformat(key[0]), date.fromisoformat(key[1]))
+    return memo[key]
 
 
 def deciding_departments(hall: Hall) -> list[str]:
@@ -79,8 +82,9 @@ async def worklist(status: str = Query(RUNNING, max_length=200, description="one
     today = hall.cases.ctx.local_day(now)
     page = hall.cases.list(who, status=status, department=department, deadline=deadline, limit=limit,
                            order="due")
+    memo: dict = {}
     for case in page["cases"]:
-        case["working_days_left"] = working_days_left(hall, case, today)
+        case["working_days_left"] = working_days_left(hall, case, today, memo)
     return {"latest_seq": latest,
             "now": now.astimezone(ZoneInfo(hall.cfg.hall.timezone)).isoformat(timespec="milliseconds"),
             "today": today.isoformat(), "amber_days": hall.cfg.cases.amber_days,
