@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 
 from ..clock import is_open, next_opening, opening_span, tickets_open
 from ..errors import window_not_found
+from ..cases.config import case_prefix
 from ..runtime import Hall
 from .deps import get_hall
 from .models import WindowOut
@@ -26,6 +27,7 @@ async def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
         "next_opening": nxt.isoformat() if (nxt := next_opening(now, cfg.hall.timezone, cfg.hall.opening)) else None,
         "tickets_before_opening_min": cfg.hall.tickets_before_opening_min,
         "receipt": {"header": list(cfg.receipt.header), "footer": list(cfg.receipt.footer)},
+        "case_prefix": case_prefix(cfg.cases, cfg.hall.code),     # case numbers: XL-20261203-0012
         "groups": [g.model_dump() for g in cfg.groups],
         "matters": [m.model_dump() for m in cfg.matters],
         "windows": [{"number": w.number, "name": w.name, "zone": w.zone, "staffing": w.staffing,

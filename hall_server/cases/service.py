@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date
 from collections.abc import Callable
 from typing import Any
 
@@ -152,7 +153,15 @@ class Cases:
         row = self._read.execute("SELECT * FROM cases WHERE query_code=?", (query_code,)).fetchone()
         if row is None:
             raise case_not_found(query_code[:4] + "…")
-        return public_status(self._read, row)
+        return self._public(row)
+
+    def _public(self, row: sqlite3.Row) -> dict:
+        """The public status, with the working days left to the promised date (on the hall's calendar)."""
+        out = public_status(self._read, row)
+        out["days_left"] = None
+        if row["status"] in ("accepted", "in_review", "suspended") and row["due"]:
+            out["days_left"] = self.calendar.working_days_left(self.ctx.local_day(), date.fromisoformat(row["due"]))
+        return out
 
     def lookup(self, *, number: str | None = None, query_code: str | None = None,
                citizen_hash: str | None = None, limit: int = 20) -> list[dict]:
@@ -166,7 +175,7 @@ class Cases:
                                       (citizen_hash, limit)).fetchall()
         else:
             rows = []
-        return [{**public_status(self._read, r), "query_code": r["query_code"]} for r in rows]
+        return [{**self._public(r), "query_code": r["query_code"]} for r in rows]
 
     def counts(self) -> dict:
         """Cases by state and the running ones by deadline colour (for the dashboard)."""
