@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from ..cases.config import case_prefix
 from ..clock import is_open, next_opening, opening_span, tickets_open
 from ..errors import window_not_found
-from ..cases.config import case_prefix
 from ..runtime import Hall
 from .deps import get_hall
 from .models import WindowOut

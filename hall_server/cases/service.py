@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from ..accounts.auth import Principal
