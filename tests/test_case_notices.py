@@ -273,6 +273,16 @@ def test_only_staff_print_and_see_notices(client, cases):
     assert client.get(page, headers=sup).status_code == 200
 
 
+def test_a_case_taken_in_at_no_window_needs_the_window_named(client, clerk):
+    sup = client.make_user("sup", "supervisor")                     # not logged in at a window
+    c = act(client, sup, take_in(client, sup), "accept")
+    assert c["window"] is None
+    r = client.post(f"/api/v1/cases/{c['id']}/print", json={"notice": "acceptance"}, headers=clerk)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "no_window"
+    r = client.post(f"/api/v1/cases/{c['id']}/print", json={"notice": "acceptance", "window": 1}, headers=clerk)
+    assert r.status_code == 200 and r.json()["device"] == "window1-printer"
+
+
 def test_bad_requests(client, clerk, cases):
     c = cases["acceptance"]
     r = client.post(f"/api/v1/cases/{c['id']}/print", json={"notice": "receipt"}, headers=clerk)

@@ -5,10 +5,11 @@ page the clerk's terminal prints from the browser.
     GET  /cases/{id}/notice/{kind}                                 → the A4 page (bearer token, as the API)
 
 The page carries personal data (the applicant's name), so it asks for a staff token like the API: the
-terminal fetches it with its token and prints it from an iframe (`srcdoc`). A failed print loses nothing
-(the case is unchanged; print again or use the A4 page): the answer says why and supervisors get an alert,
-as with kiosk tickets (hardware/printing.py).
-"""
+terminal fetches it with its token, writes it into a new window and prints it (static/notice_print.js); its
+QR code is an inline SVG and its one stylesheet is /static/notice.css, so it needs no network.
+
+A failed print loses nothing (the case is unchanged; print again or use the A4 page): the answer says why
+and supervisors get an alert, as with kiosk tickets (hardware/printing.py)."""
 from __future__ import annotations
 
 import asyncio
