@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .api import (
     accounts,
     announcements,
+    case_notices,
     case_pages,
     cases,
     dashboard,
@@ -56,7 +57,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
-                   dashboard, terminal, kiosks, seats, cases, office, case_pages):
+                   dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -249,3 +249,13 @@ def test_deadline_turns_amber_then_red_with_events(client, clock):
     kinds = [e["data"].get("kind") for e in client.get("/api/v1/events", params={"since": 0, "limit": 1000})
              .json()["events"] if e["type"] == "alert.raised"]
     assert "case_due_soon" in kinds and "case_overdue" in kinds
+
+
+def test_a_windows_cases_of_the_day(client, clock):
+    clerk3, clerk8 = clerk_at(client, 3), clerk_at(client, 8)
+    mine = take_in(client, clerk3)
+    take_in(client, clerk8)
+    got = client.get("/api/v1/cases", params={"window": 3, "day": "2026-11-24"}, headers=clerk3).json()["cases"]
+    assert [c["id"] for c in got] == [mine["id"]]
+    assert client.get("/api/v1/cases", params={"window": 3, "day": "2026-11-25"}, headers=clerk3).json()["cases"] == []
+    assert_error(client.get("/api/v1/cases", params={"day": "24/11/2026"}, headers=clerk3), 422)

@@ -50,8 +50,8 @@ def _checklist(snap: dict, given: list[dict]) -> list[dict]:
     unknown = [m["name"] for m in given if m["name"] not in names]
     if unknown:
         raise Unprocessable("unknown_material", f"收件清单中没有：{'、'.join(unknown)}",
-                            f"not on the checklist of {snap['code']}: {unknown}; use the items as the checklist "
-                            f"words them: {names}", unknown=unknown, checklist=names)
+                            f"not on the checklist of {snap['code']}: {', '.join(unknown)}; use the items as the "
+                            f"checklist words them: {', '.join(names)}", unknown=unknown, checklist=names)
     states = {m["name"]: m["state"] for m in given}
     bad = {n: s for n, s in states.items() if s not in MATERIAL_STATES}
     if bad:
@@ -146,7 +146,7 @@ def _complete_acceptance(conn: sqlite3.Connection, ctx: CaseContext, row: sqlite
 
 def materials_missing(row: sqlite3.Row, missing: list[str]) -> Conflict:
     return Conflict("materials_missing", f"办件 {row['number']} 尚缺必备材料：{'、'.join(missing)}",
-                    f"case {row['number']} still lacks required items: {missing}; take them in "
+                    f"case {row['number']} still lacks required items: {', '.join(missing)}; take them in "
                     "(POST …/materials) or ask for them once (POST …/request-supplement)",
                     case=row["id"], missing=missing)
 
@@ -171,7 +171,7 @@ def request_supplement(conn: sqlite3.Connection, ctx: CaseContext, who: Principa
     unknown = [n for n in missing if n not in by_name]
     if unknown:
         raise Unprocessable("unknown_material", f"收件清单中没有：{'、'.join(unknown)}",
-                            f"not on the checklist: {unknown}", unknown=unknown, checklist=snap["materials"])
+                            f"not on the checklist: {', '.join(unknown)}", unknown=unknown, checklist=snap["materials"])
     # told once, everything: what the clerk names plus every required item not yet in
     told = list(dict.fromkeys([*missing, *missing_of(items)]))
     if not told:
@@ -198,7 +198,7 @@ def hand_in(conn: sqlite3.Connection, ctx: CaseContext, who: Principal, case_id:
     unknown = [m["name"] for m in materials if m["name"] not in current]
     if unknown:
         raise Unprocessable("unknown_material", f"收件清单中没有：{'、'.join(unknown)}",
-                            f"not on the checklist: {unknown}", unknown=unknown, checklist=snap["materials"])
+                            f"not on the checklist: {', '.join(unknown)}", unknown=unknown, checklist=snap["materials"])
     for m in materials:
         if m["state"] not in MATERIAL_STATES:
             raise Unprocessable("bad_material_state", "材料状态有误",

@@ -95,7 +95,8 @@ def history_of(conn: sqlite3.Connection, case_id: int) -> list[dict]:
             continue
         d = json.loads(r["data"])
         entry = {"at": r["at"], "action": r["type"][5:], "by": r["actor"], "status": d.get("status")}
-        for k in ("department", "reason", "note", "outcome", "working_days", "to", "deadline", "via"):
+        for k in ("department", "reason", "note", "outcome", "working_days", "to", "deadline", "via",
+                  "competent_organ", "authority", "approver"):
             if d.get(k) is not None:
                 entry[k] = d[k]
         out.append(entry)

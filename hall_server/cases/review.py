@@ -38,7 +38,8 @@ def _task(conn: sqlite3.Connection, row: sqlite3.Row, who: Principal, department
         if not chosen:
             raise Unprocessable("unknown_department", f"办件 {row['number']} 没有「{department}」的审批任务",
                                 f"case {row['number']} has no task for {department!r}; its departments: "
-                                f"{[t['department'] for t in tasks]}", departments=[t["department"] for t in tasks])
+                                f"{', '.join(t['department'] for t in tasks)}",
+                                departments=[t["department"] for t in tasks])
     else:
         chosen = [t for t in tasks if may_act_for(who, t["department"])]
         if len(chosen) > 1:
@@ -47,7 +48,7 @@ def _task(conn: sqlite3.Connection, row: sqlite3.Row, who: Principal, department
             chosen = mine or (open_ if claimable else []) or chosen
             if len(chosen) > 1:
                 raise Unprocessable("department_required", "此为联办件，请指明部门（department）",
-                                    f"case {row['number']} has tasks for {[t['department'] for t in chosen]}: "
+                                    f"case {row['number']} has tasks for {', '.join(t['department'] for t in chosen)}: "
                                     "name the one you act for in `department`",
                                     departments=[t["department"] for t in chosen])
     if not chosen or not may_act_for(who, chosen[0]["department"]):

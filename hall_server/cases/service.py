@@ -103,7 +103,7 @@ class Cases:
 
     def list(self, who: Principal, *, status: str | None = None, department: str | None = None,
              deadline: str | None = None, q: str | None = None, limit: int = 50, before: int | None = None,
-             order: str = "newest") -> dict:
+             order: str = "newest", window: int | None = None, day: str | None = None) -> dict:
         if who.role not in READERS:
             raise role_forbidden(who, "list", READERS)
         where, args = ["1=1"], []
@@ -111,7 +111,8 @@ class Cases:
             wanted = [s for s in status.split(",") if s]
             bad = [s for s in wanted if s not in STATUSES]
             if bad:
-                raise Unprocessable("bad_status", f"未知状态：{bad}", f"unknown status {bad}; use {STATUSES}")
+                raise Unprocessable("bad_status", f"未知状态：{'、'.join(bad)}",
+                                    f"unknown status {', '.join(bad)}; use {', '.join(STATUSES)}")
             where.append(f"c.status IN ({','.join('?' * len(wanted))})")
             args += wanted
         departments = [department] if department else []
@@ -135,6 +136,13 @@ class Cases:
             where.append("(c.number = ? OR c.query_code = ? OR c.applicant_name = ? OR c.applicant_phone = ?"
                          " OR c.matter = ?)")
             args += [q.strip()] * 5
+        if window is not None:
+            where.append("c.window = ?")
+            args.append(window)
+        if day:                       # received on this local day (a window's cases today)
+            start, end = self._day_span(day)
+            where.append("c.received_at >= ? AND c.received_at < ?")
+            args += [start, end]
         if before is not None:
             where.append("c.id < ?")
             args.append(before)
@@ -148,6 +156,15 @@ class Cases:
         cases = cases_of(self._read, rows)
         return {"cases": cases, "next_before": rows[-1]["id"] if more and order_by == "c.id DESC" else None,
                 "more": more}
+
+    def _day_span(self, day: str) -> tuple[str, str]:
+        """[start, end) of a local calendar day as the UTC text the case rows are stamped with."""
+        from datetime import UTC, datetime, time, timedelta
+
+        d = intake.parse_day(day, "day")
+        start = datetime.combine(d, time(0), tzinfo=self.ctx.tz).astimezone(UTC)
+        return (start.isoformat(timespec="milliseconds"),
+                (start + timedelta(days=1)).isoformat(timespec="milliseconds"))
 
     def public(self, query_code: str) -> dict:
         row = self._read.execute("SELECT * FROM cases WHERE query_code=?", (query_code,)).fetchone()
