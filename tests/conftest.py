@@ -12,10 +12,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from hall_server.accounts import auth
 from hall_server.app import create_app
 from hall_server.clock import FakeClock
 from hall_server.config import load_config
 from hall_server.runtime import Hall
+
+# Passwords in the in-process tests are hashed with a cheaper scrypt (n = 2**10, 1 MB, ~1 ms instead of
+# 16 MB and ~60 ms): a `client` logs its admin in for every test, and hundreds of tests spent two minutes of
+# the suite in scrypt. The format and the verification path are the same; test_auth_matrix checks that the
+# server's own setting is the strong one. Server processes (serverproc.py) keep the real cost.
+STRONG_SCRYPT = dict(auth._SCRYPT)
+auth._SCRYPT = {**auth._SCRYPT, "n": 2**10}
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = ROOT / "config" / "district-centre.toml"
