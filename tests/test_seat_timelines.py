@@ -24,7 +24,8 @@ N_MIN = 5
 def play(script: str, *, window_state=lambda t: "open", seat: int = 0, until: float | None = None,
          n_min: float = N_MIN):
     """Run a built-in script through one seat's model and the rule; returns (presence per frame, actions)."""
-    scene = Scene(320, 180, seed=3, timeline=script)   # a quarter of the pixels: these are the rules; accuracy at 640x360 is test_presence.py
+    # a quarter of the pixels: these are the rules; the model's accuracy at 640x360 is test_presence.py
+    scene = Scene(320, 180, seed=3, timeline=script)
     model = SeatPresence(scene.rois[seat], debounce_s=2.5)
     model.set_reference(scene.empty_frame())           # the technician's empty-seat snapshot
     rules = SeatRules([3], n_min * 60)
