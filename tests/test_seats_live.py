@@ -29,8 +29,13 @@ SCRIPT = """
 0   noise 3
 0   seat1 work
 10  seat1 empty
-32  seat1 work
-90  end
+23  seat1 work
+45  end
+"""
+STILL = """
+0   noise 3
+0   seat1 work
+45  end
 """
 
 
@@ -45,9 +50,11 @@ class MovableClock(Clock):
 
 
 @pytest.fixture
-def hall(tmp_path, monkeypatch):
+def hall(tmp_path, monkeypatch, request):
+    """The hall with one seat camera playing SCRIPT (the clerk leaves for 13 s), or the script a test passes
+    (indirect parametrisation)."""
     monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", "admin-test-password")
-    path = one_camera_config(tmp_path, SCRIPT, base=hall_config(tmp_path).read_text(encoding="utf-8"),
+    path = one_camera_config(tmp_path, getattr(request, "param", SCRIPT), base=hall_config(tmp_path).read_text(encoding="utf-8"),
                              seat_monitoring="away_alert_min = 0.05\ndebounce_s = 1\nevidence_days = 3",
                              name="seats.toml")
     h = Hall(load_config(path), tmp_path / "data", MovableClock())
@@ -113,6 +120,7 @@ def test_leaving_raises_an_alert_with_blurred_evidence_and_returning_clears_it(h
     assert mine["window"] == 3 and mine["present_s"] > 5 and mine["away_s"] > 10
 
 
+@pytest.mark.parametrize("hall", [STILL], indirect=True, ids=["still"])     # the clerk never leaves
 def test_a_camera_drop_out_reads_unknown_not_away(hall):
     c = hall
     wait(lambda: c.get("/api/v1/seats").json()[0]["presence"] == "present", 20)
