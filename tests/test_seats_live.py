@@ -54,7 +54,8 @@ def hall(tmp_path, monkeypatch, request):
     """The hall with one seat camera playing SCRIPT (the clerk leaves for 13 s), or the script a test passes
     (indirect parametrisation)."""
     monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", "admin-test-password")
-    path = one_camera_config(tmp_path, getattr(request, "param", SCRIPT), base=hall_config(tmp_path).read_text(encoding="utf-8"),
+    path = one_camera_config(tmp_path, getattr(request, "param", SCRIPT),
+                             base=hall_config(tmp_path).read_text(encoding="utf-8"),
                              seat_monitoring="away_alert_min = 0.05\ndebounce_s = 1\nevidence_days = 3",
                              name="seats.toml")
     h = Hall(load_config(path), tmp_path / "data", MovableClock())
