@@ -174,6 +174,12 @@ class PrinterSimulator:
 
     def _close_listener(self) -> None:
         if self._listener is not None:
+            # shut down first: a close() alone leaves the kernel's socket listening (and completing handshakes)
+            # while the accept thread still waits on it, so "offline" would accept connections for a moment
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
 
