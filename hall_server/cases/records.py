@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from functools import lru_cache
 
 from ..errors import NotFound
 
@@ -28,6 +29,13 @@ STEP_NAMES = {
     "decided": ("办结", "decided"), "ready": ("待取件", "ready to collect"), "delivered": ("已出件", "handed out"),
     "withdrawn": ("撤回", "withdrawn"),
 }
+
+
+@lru_cache(maxsize=4096)
+def _snapshot(text: str) -> dict:
+    """A case's matter snapshot, parsed once: it is written at intake and acceptance, never after, and many
+    cases share one (the same matter, the same calendar warning). Read only: callers never change it."""
+    return json.loads(text)
 
 
 def case_not_found(ref: object) -> NotFound:
@@ -107,7 +115,7 @@ def case_of(conn: sqlite3.Connection, row: sqlite3.Row, *, history: bool = False
             materials: list[dict] | None = None, tasks: list[dict] | None = None) -> dict:
     """The API's case. `deadline`: the colour as of now, when the caller computed it (else the stored one);
     `materials`, `tasks`: read already (cases_of), in any order."""
-    snap = json.loads(row["snapshot"])
+    snap = _snapshot(row["snapshot"])
     if materials is None:
         materials = materials_of(conn, row["id"], snap["materials"])
     else:

@@ -19,12 +19,13 @@ from . import handout, intake, review
 from .base import CaseContext, may_act_for, not_your_department
 from .calendar import WorkCalendar
 from .deadlines import DeadlineWatch
-from .records import MAX_PAGE, STATUSES, case_not_found, case_of, cases_of, public_status, row_of, tasks_of
+from .records import MAX_PAGE, RUNNING, STATUSES, case_not_found, case_of, cases_of, public_status, row_of, tasks_of
 
 INTAKE = ("clerk", "supervisor", "admin")
 REVIEW = ("department", "supervisor", "admin")
 SUPERVISE = ("supervisor", "admin")
 READERS = ("clerk", "department", "supervisor", "technician", "admin")
+RUNNING_SQL = "c.status IN ('accepted','in_review','suspended')"      # as the partial indexes spell it
 
 # action → (roles allowed, the change, the body's fields it takes)
 ACTIONS: dict[str, tuple[tuple[str, ...], Callable[..., Change], tuple[str, ...]]] = {
@@ -115,6 +116,8 @@ class Cases:
                                     f"unknown status {', '.join(bad)}; use {', '.join(STATUSES)}")
             where.append(f"c.status IN ({','.join('?' * len(wanted))})")
             args += wanted
+            if set(wanted) <= set(RUNNING):
+                where.append(RUNNING_SQL)       # lets SQLite use the partial indexes of running cases
         departments = [department] if department else []
         if who.role == "department":
             if department and department not in who.departments:
@@ -130,7 +133,7 @@ class Cases:
         if deadline:
             if deadline not in ("ok", "amber", "red"):
                 raise Unprocessable("bad_deadline", "deadline 须为 ok、amber 或 red", "deadline: ok | amber | red")
-            where.append("c.deadline = ? AND c.status IN ('accepted','in_review','suspended')")
+            where.append(f"c.deadline = ? AND {RUNNING_SQL}")
             args.append(deadline)
         if q:
             where.append("(c.number = ? OR c.query_code = ? OR c.applicant_name = ? OR c.applicant_phone = ?"
