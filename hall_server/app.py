@@ -26,6 +26,7 @@ from .api import (
     identity,
     kiosks,
     office,
+    outbox,
     screen,
     seats,
     terminal,
@@ -57,7 +58,8 @@ def create_app(hall_rt: Hall) -> FastAPI:
                   redoc_url=None, description="Queue, routing and events of a 一窗通办 service hall.")
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
-                   dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices):
+                   dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
+                   outbox):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .cases.config import CalendarTable, CasesPolicy
 from .hardware.config import DeviceConfig, check_devices
 from .hardware.config import DeviceKind as DeviceKind  # the device models moved; imported from here too
+from .notify.config import SmsPolicy
 from .seats.config import Seat, SeatMonitoring, check_seats
 
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
@@ -256,6 +257,7 @@ class HallConfig(_Strict):
     seats: tuple[Seat, ...] = ()
     cases: CasesPolicy = CasesPolicy()
     calendar: CalendarTable = CalendarTable()
+    sms: SmsPolicy = SmsPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
@@ -285,6 +287,9 @@ class HallConfig(_Strict):
             if code not in codes:
                 raise ValueError(f"identity names matter {code!r}, which is not defined{_near(code, codes)}")
         check_seats(self.seats, numbers, {d.name for d in self.devices if d.kind == "camera"})
+        if self.sms.device and self.sms.device not in {d.name for d in self.devices}:
+            raise ValueError(f"sms.device names {self.sms.device!r}, which is not among [[devices]]"
+                             f"{_near(self.sms.device, {d.name for d in self.devices})}")
         for m in self.matters:
             if not any(s in (m.code, m.group) for w in self.windows for s in w.serves):
                 raise ValueError(f"matter {m.code} ({m.name}) is served by no window; add it to a window's serves")

@@ -22,8 +22,9 @@ from .hardware.card_reads import CardReads
 from .hardware.keypads import Keypads
 from .hardware.printing import KioskPrinting
 from .hardware.screens import ScreenFanOut
-from .hardware.supervisor import DeviceSupervisor, hall_url
+from .hardware.supervisor import DeviceSupervisor, DeviceUnavailable, hall_url
 from .identity import citizen as identity
+from .notify.outbox import Outbox, Sender
 from .queue.engine import Engine
 from .seats.monitor import SeatMonitor
 from .speech.announcer import Announcer
@@ -47,7 +48,11 @@ class Hall:
         self.views = self.engine.views
         self.auth = Auth(self.store.read)
         self.identity_key = identity.load_key(self.data_dir)
-        self.cases = Cases(cfg, self.store, self.clock, self.identity_key)
+        self.outbox = Outbox(cfg.sms, cfg.hall.name, cfg.cases.complaint_phone or cfg.hall.phone,
+                             lambda: cfg.hall.public_url)
+        self.cases = Cases(cfg, self.store, self.clock, self.identity_key,
+                           notify=lambda conn, row, event, matter: self.outbox.for_case_event(
+                               conn, row, event, matter_name=matter))
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim", on_card=card_reads,
@@ -60,6 +65,8 @@ class Hall:
         # the seat cameras belong to the seat worker process, which receives them as plain data
         cameras = [{"name": d.name, "url": hall_url(d.url, self.data_dir / "sim", d.kind), "poll_s": d.poll_s}
                    for d in cfg.devices if d.kind == "camera"]
+        self.sms = Sender(self.outbox, self.store.write, self.store.read, self.clock.now,
+                          self._send_sms if cfg.sms.device else None, unavailable=(DeviceUnavailable,))
         self.seats = SeatMonitor(cfg, self.store, self.views, self.devices, self.clock, self.data_dir, cameras)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
@@ -82,8 +89,10 @@ class Hall:
         await self.screens.start()
         await self.seats.start()
         self.cases.watch.start()
+        self.sms.start()
 
     async def stop(self) -> None:
+        await self.sms.stop()
         await self.cases.watch.stop()
         await self.seats.stop()
         await self.screens.stop()
@@ -93,6 +102,11 @@ class Hall:
 
     def close(self) -> None:
         self.store.close()
+
+    async def _send_sms(self, phone: str, text: str) -> list[int]:
+        """The outbox's way to the modem: the device held for this one message, the AT exchange in a thread."""
+        async with self.devices.use(self.cfg.sms.device, wait_s=5.0) as modem:
+            return await asyncio.to_thread(modem.send, phone, text)
 
     async def write(self, fn: Callable[..., Change], *args: Any, **kw: Any) -> Any:
         return await self.store.write(lambda conn: fn(conn, *args, **kw))

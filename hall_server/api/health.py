@@ -39,6 +39,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
         "devices": devices,
         "announcer": hall.announcer.status(),
         "seat_worker": hall.seats.worker_status(),
+        "sms_outbox": {"device": hall.cfg.sms.device or None, **hall.outbox.counts(read)},
     }
 
 

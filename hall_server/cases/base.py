@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -21,12 +22,17 @@ STATE_ZH = {"received": "已收件", "supplement": "待补正", "accepted": "已
             "delivered": "已出件", "withdrawn": "已撤回"}
 
 
+# what a case event may call for beyond the log (an SMS to the applicant): run in the change's transaction
+Notify = Callable[[sqlite3.Connection, sqlite3.Row, dict, str], object]
+
+
 @dataclass
 class CaseContext:
     cfg: HallConfig
     clock: Clock
     calendar: WorkCalendar
     identity_key: bytes
+    notify: Notify | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -87,6 +93,8 @@ def record(conn: sqlite3.Connection, ctx: CaseContext, row: sqlite3.Row, action:
                          actor=who.username if who else None, ticket_id=row["ticket_id"], window=row["window"],
                          case_id=row["id"])
     events.append(event)
+    if ctx.notify is not None:
+        ctx.notify(conn, row, event, snapshot(row)["name"])
     return event
 
 

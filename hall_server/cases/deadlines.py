@@ -26,7 +26,7 @@ def refresh(conn: sqlite3.Connection, ctx: CaseContext) -> Change:
     t = today.isoformat()
     marks = ",".join("?" * len(ACTIVE))
     rows = conn.execute(
-        f"SELECT id, number, matter, kind, due, deadline, ticket_id, window, snapshot FROM cases"
+        f"SELECT * FROM cases"
         f" WHERE status IN ({marks}) AND ((due < ? AND deadline != 'red')"
         f" OR (due >= ? AND due <= ? AND deadline != 'amber') OR (due > ? AND deadline != 'ok'))",
         (*ACTIVE, t, t, amber_limit, amber_limit)).fetchall()
@@ -37,8 +37,11 @@ def refresh(conn: sqlite3.Connection, ctx: CaseContext) -> Change:
         departments = json.loads(r["snapshot"])["deciders"]
         data = {"case": r["id"], "number": r["number"], "matter": r["matter"], "kind": r["kind"],
                 "deadline": colour, "was": r["deadline"], "due": r["due"], "departments": departments}
-        events.append(append_event(conn, "case.deadline", now, data, ticket_id=r["ticket_id"], window=r["window"],
-                                   case_id=r["id"]))
+        event = append_event(conn, "case.deadline", now, data, ticket_id=r["ticket_id"], window=r["window"],
+                             case_id=r["id"])
+        events.append(event)
+        if colour == "red" and ctx.notify is not None:           # the overdue apology to the applicant
+            ctx.notify(conn, r, event, json.loads(r["snapshot"])["name"])
         if colour != "ok" and colour != r["deadline"]:
             zh = "已超期" if colour == "red" else "即将到期"
             en = "is overdue" if colour == "red" else "is due soon"

@@ -187,7 +187,18 @@ def _v9(db: sqlite_utils.Database) -> None:
                " WHERE status IN ('accepted','in_review','suspended')")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(db: sqlite_utils.Database) -> None:
+    # The SMS outbox (hall_server/notify/): one row per message a case event called for, kept after sending.
+    db.execute("""CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, case_id INTEGER, event_seq INTEGER NOT NULL,
+        kind TEXT NOT NULL, phone TEXT NOT NULL, text TEXT NOT NULL,
+        status TEXT NOT NULL,                 -- queued | sending | sent | failed | uncertain
+        tries INTEGER NOT NULL DEFAULT 0, next_at TEXT NOT NULL, sent_at TEXT, refs TEXT, error TEXT,
+        UNIQUE (event_seq, kind))""")
+    db.execute("CREATE INDEX outbox_due ON outbox (status, next_at)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
