@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DeviceKind = Literal["printer", "idcard", "display", "audio", "camera", "caller", "evaluator"]
+DeviceKind = Literal["printer", "idcard", "display", "audio", "camera", "caller", "evaluator", "locker"]
 
 
 class _Strict(BaseModel):
