@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-DeviceKind = Literal["printer", "idcard", "display", "audio", "camera", "caller", "evaluator", "locker"]
+DeviceKind = Literal["printer", "idcard", "display", "audio", "camera", "caller", "evaluator", "locker", "sms"]
 
 
 class _Strict(BaseModel):
