@@ -40,8 +40,9 @@ pcscd:
 	  echo "pcscd started but /run/pcscd/pcscd.comm did not appear: the PC/SC tests will fail"; exit 1
 
 # The suite mostly waits (server processes, simulators, a browser), so it runs in TEST_WORKERS processes
-# even on 2 cores; each file stays on one worker (loadfile), so its module fixtures start once.
-TEST_WORKERS ?= 4
+# even on 2 cores (6 ran green twice with other work loading the box to 10-14); each file stays on one worker
+# (loadfile), so its module fixtures start once.
+TEST_WORKERS ?= 6
 test: setup pcscd
 	$(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
