@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-MOBILE = re.compile(r"1[3-9]\d{9}")
+MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 SEPARATORS = re.compile(r"[\s\-().]")
 
 
@@ -30,7 +30,7 @@ def international(number: str) -> str:
 
 def mask(number: str) -> str:
     """The first 3 and last 4 digits of the national number, the rest as ****: what logs and reports show."""
-    digits = re.sub(r"\D", "", number or "")
+    digits = re.sub(r"\D", "", number or "", flags=re.ASCII)
     if digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"

@@ -56,7 +56,7 @@ class ModemSimulator(SerialSimulator):
         self._sent: list[SentMessage] = []
         self._submits: list[Submit] = []
         self._partial: dict[tuple[str, int, int], dict[int, tuple[Submit, int]]] = {}
-        self._cms: deque[int] = deque()
+        self._cms: deque[int | None] = deque()     # None: take this PDU
         self._inject: list[str] = []
         self._mr = 0
         self.restart(announce=False)
@@ -81,12 +81,13 @@ class ModemSimulator(SerialSimulator):
         with self._lock:
             self.signal = signal
 
-    def fail_sends(self, error: int, times: int = 1) -> None:
-        """The next `times` messages' PDUs are answered `+CMS ERROR: <error>`."""
-        if not 0 <= error <= 999 or times < 1:
+    def fail_sends(self, error: int, times: int = 1, after: int = 0) -> None:
+        """The next `times` PDUs, once `after` more have been taken, are answered `+CMS ERROR: <error>` (after=1:
+        the second part of a long text is refused)."""
+        if not 0 <= error <= 999 or times < 1 or after < 0:
             raise ValueError(f"{self.kind}: a +CMS ERROR is 0-999, for 1 or more sends")
         with self._lock:
-            self._cms.extend([error] * times)
+            self._cms.extend([None] * after + [error] * times)
 
     def inject(self, *lines: str) -> None:
         """Unsolicited lines the modem puts in the middle of its next answer (before a prompt, or between an
@@ -120,7 +121,8 @@ class ModemSimulator(SerialSimulator):
     def faults(self) -> dict:
         with self._lock:
             return {"fault": self._fault, "signal": self.signal, "echo": self.echo, "pdu_mode": self.pdu_mode,
-                    "cms_errors_pending": list(self._cms), "unsolicited_pending": len(self._inject),
+                    "cms_errors_pending": [e for e in self._cms if e is not None],
+                    "unsolicited_pending": len(self._inject),
                     "sent": len(self._sent), "parts": len(self._submits),
                     "incomplete": sum(len(p) for p in self._partial.values())}
 
@@ -204,8 +206,9 @@ class ModemSimulator(SerialSimulator):
             return [], "+CMS ERROR: 310"
         if fault in ("no-signal", "not-registered"):
             return [], "+CMS ERROR: 331"
-        if self._cms:
-            return [], f"+CMS ERROR: {self._cms.popleft()}"
+        refusal = self._cms.popleft() if self._cms else None
+        if refusal is not None:
+            return [], f"+CMS ERROR: {refusal}"
         self._mr = self._mr % 255 + 1
         self._submits.append(submit)
         self._file(submit, self._mr)
