@@ -188,24 +188,26 @@ class SerialLocker(Locker):
                     self._doors[(board, lock)] = state
                 self._outcomes[board] = BoardOutcome(True, f"board {board} answers", f"{board}号锁控板应答正常")
                 return state
-            raise self._failed(board, lock, silent, garbled)
+            raise self._failed(command, board, lock, silent, garbled)
 
-    def _failed(self, board: int, lock: int, silent: int, garbled: Exception | None) -> LockerError:
-        en, zh = _where(board, lock)
+    def _failed(self, command: str, board: int, lock: int, silent: int, garbled: Exception | None) -> LockerError:
+        asked = f"{command} lock {lock}" if lock else f"{command} every lock"
+        asked_zh = ("开" if command == "open" else "读") + (f"{lock}号锁" if lock else "全部锁")
         tries = self.retries + 1
         if garbled is None or silent == tries:
             error = self._error("no_answer", board, lock,
-                                f"{en} does not answer ({tries} tries of {self.timeout:g} s on {self.port}): check "
-                                f"the board's power, that its DIP address is {board}, the A/B wires and baudrate="
-                                f"{self.baudrate}",
-                                f"{zh}无应答：请检查锁控板电源、拨码地址（应为{board}）、A/B线及波特率{self.baudrate}")
+                                f"locker board {board} does not answer ({asked}: {tries} tries of {self.timeout:g} s "
+                                f"on {self.port}): check the board's power, that its DIP address is {board}, the A/B "
+                                f"wires and baudrate={self.baudrate}",
+                                f"{board}号锁控板无应答（{asked_zh}）：请检查锁控板电源、拨码地址（应为{board}）、"
+                                f"A/B线及波特率{self.baudrate}")
         else:
             error = self._error("garbled", board, lock,
-                                f"{en} answered garbled ({garbled}; {tries} tries): check the A/B wires and the "
-                                f"120 Ω terminator, baudrate={self.baudrate}, and that no other board has DIP address "
-                                f"{board}",
-                                f"{zh}应答校验错误：请检查A/B线、终端电阻、波特率{self.baudrate}，以及是否有两块板"
-                                "拨码地址相同")
+                                f"locker board {board} answered garbled ({asked}: {garbled}; {tries} tries): check "
+                                f"the A/B wires and the 120 Ω terminator, baudrate={self.baudrate}, and that no other "
+                                f"board has DIP address {board}",
+                                f"{board}号锁控板应答校验错误（{asked_zh}）：请检查A/B线、终端电阻、波特率"
+                                f"{self.baudrate}，以及是否有两块板拨码地址相同")
         self._outcomes[board] = BoardOutcome(False, error.en, error.zh)
         return error
 
@@ -275,10 +277,10 @@ class SerialLocker(Locker):
                                 f"{span}号锁控板应答正常")
         first = failing[min(failing)]
         if len(failing) == len(self._boards):
-            return DeviceHealth(DeviceState.OFFLINE, f"no board answers on {self.port} (boards {span}): check the "
-                                f"RS-485 adapter, the boards' power, the A/B wires and baudrate={self.baudrate}; "
-                                f"first: {first.en} · 所有锁控板均无应答：请检查RS-485转换器、锁控板电源、A/B线"
-                                "及波特率")
+            return DeviceHealth(DeviceState.OFFLINE, f"no board answers properly on {self.port} (boards {span}): "
+                                f"check the RS-485 adapter, the boards' power, the A/B wires and baudrate="
+                                f"{self.baudrate}; first: {first.en} · 所有锁控板均无正确应答：请检查RS-485转换器、"
+                                "锁控板电源、A/B线及波特率")
         bad = _span(failing)
         return DeviceHealth(DeviceState.DEGRADED, f"board(s) {bad} of {span} fail, the others answer; {first.en} · "
                             f"{bad}号锁控板故障，其余正常：{first.zh}")

@@ -50,10 +50,14 @@ class SimulatedFaults(Body):
     remove_card: bool | None = Field(default=None, description="idcard: take the card off the reader")
     fault: str | None = Field(default=None, max_length=40, description="idcard: a reader fault, e.g. checksum, "
                               "removed, garbled, selftest, timeout, no-card (sim://idcard); mute, wrong-app "
-                              "(sim://sscard); none clears it")
+                              "(sim://sscard); locker: mute, unplugged, bad-bcc (a board, or every board without "
+                              "`board`), stuck (a door: `board` and `lock`); none clears it")
     press: str | None = Field(default=None, max_length=20, description="caller: press this key (call, recall, "
                               "pause, transfer, skip, evaluate) on the keypad at `address`")
     address: int | None = Field(default=None, ge=0, le=255, description="caller: the pressing keypad's bus address")
+    board: int | None = Field(default=None, ge=1, le=32, description="locker: the lock-control board (DIP address)")
+    lock: int | None = Field(default=None, ge=1, le=24, description="locker: the lock (door) on `board`")
+    shut: bool | None = Field(default=None, description="locker: a citizen shuts the door at `board`/`lock` by hand")
 
 
 class UserRequest(Body):

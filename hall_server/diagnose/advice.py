@@ -11,7 +11,7 @@ import re
 PORT_BUSY = ("the hall server may be running and holding the port: stop it (systemctl stop onewindow) or check "
              "the port's permissions (the user must be in the dialout group)")
 
-PORTED = ("printer", "idcard", "display", "caller", "audio")     # kinds whose devices may sit on a serial port
+PORTED = ("printer", "idcard", "display", "caller", "audio", "locker")   # kinds whose devices may be on a serial port
 ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     # -- serial ports, whatever the kind: before the kinds' own (a printer's "cannot connect" may be a busy port)
     (PORTED, r"No such file|no such device|does not exist", "the port is not there: check that the adapter is "
@@ -67,6 +67,25 @@ ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     # -- caller keypads ------------------------------------------------------------------------------
     (("caller",), r"no key was pressed", "no key was pressed during the test: run again with --active and press a "
                                          "key on a keypad within the wait (--wait)"),
+    # -- smart lockers -------------------------------------------------------------------------------
+    (("locker",), r"no board answers", "no lock board answers: check the RS-485 adapter, the boards' power supply, "
+                                       "the A/B wires (swapped?), the baud rate and that boards= matches the boards "
+                                       "fitted"),
+    (("locker",), r"locker board (?P<board>\d+)[^;]* does not answer",
+     "lock board {board} does not answer: check its power, that its DIP switches set address {board}, and its A/B "
+     "wires"),
+    (("locker",), r"answered garbled|wrong BCC", "the boards' answers are garbled: check the A/B wires and the 120 Ω "
+                                                 "terminator, the baud rate, and that no two boards share a DIP "
+                                                 "address"),
+    (("locker",), r"stayed closed", "the door did not open: check that the lock is not jammed and nothing presses "
+                                    "against the door; if every door says so, the URL's feedback= (closed-short, "
+                                    "open-short) is the wrong way round for this wiring"),
+    (("locker",), r"there is no door", "--locker-door names a door this locker does not have: see boards= and locks= "
+                                       "in its URL"),
+    (("locker",), r"no door was opened", "run again with --active --locker-door BOARD:LOCK naming an empty "
+                                         "compartment to test a door"),
+    (("locker",), r"already open before the test", "the test door was open already: someone left it open, or its "
+                                                   "feedback switch is faulty or wired the other way (feedback=)"),
     # -- database ------------------------------------------------------------------------------------
     (("database",), r"database (?P<dir>\S*?)/?[^/\s]+ is read-only",
      "database is read-only: check the permissions of {dir}/ (owner, mode, `lsattr`) and free disk"),

@@ -128,6 +128,37 @@ def caller(dev: Any, target: Target, opts: Options, check: Check) -> None:
                      + (f" (window {', '.join(windows)})" if windows else " (no window has that address)"))
 
 
+def locker(dev: Any, target: Target, opts: Options, check: Check) -> None:
+    """Every board answered in the health check; --active opens one door a technician names as empty."""
+    boards = list(dev.boards)
+    check.data["boards"], check.data["locks"] = boards, dev.locks
+    if not opts.active:
+        check.detail += f"; {len(boards)} board(s) of {dev.locks} locks (--active --locker-door B:L opens a door)"
+        return
+    if check.state == FAIL:
+        check.worse(FAIL, "no test door was opened: the boards do not answer")
+        return
+    door = opts.locker_door or ((1, 1) if getattr(dev, "simulator", None) is not None else None)
+    if door is None:
+        check.worse(WARN, "no door was opened: name an empty compartment with --locker-door BOARD:LOCK")
+        return
+    from drivers.locker.base import DoorState, LockerError
+    board, lock = door
+    try:
+        before = dev.door_state(board, lock)
+        after = dev.open_door(board, lock)
+    except LockerError as exc:
+        check.data["door"] = exc.as_dict()
+        check.worse(FAIL, f"the test door did not open: {exc.en}")
+        return
+    check.data["door"] = {"board": board, "lock": lock, "before": str(before), "after": str(after)}
+    if before is DoorState.OPEN:
+        check.worse(WARN, f"door {lock} of board {board} was already open before the test (it opened again): "
+                          "look inside before you shut it")
+    else:
+        check.detail += f"; door {lock} of board {board} opened: shut it by hand (门已打开，请手动关门)"
+
+
 _speech_lock = threading.Lock()
 _speech: dict[str, bytes] = {}
 
@@ -172,7 +203,7 @@ def audio(dev: Any, target: Target, opts: Options, check: Check) -> None:
 
 
 KINDS = {"printer": printer, "idcard": idcard, "display": display, "camera": camera, "caller": caller,
-         "audio": audio, "voice": voice}
+         "audio": audio, "voice": voice, "locker": locker}
 
 
 def _span(addresses) -> str:

@@ -3,14 +3,15 @@
     scripts/diagnose                                    # the district centre's config, data dir var/
     scripts/diagnose --config config/street-centre.toml --data-dir /var/lib/onewindow
     scripts/diagnose --active                           # also print, read a card, show, speak, press a key
+    scripts/diagnose --device lockers --active --locker-door 2:24   # open that (empty) locker door
     scripts/diagnose --device kiosk1-printer --active   # one device (add --system for database and clock)
     scripts/diagnose --kiosk-devices /etc/onewindow/kiosk.toml    # a kiosk program's own printer and reader
     scripts/diagnose --wire                             # dump each serial device's traffic under <data-dir>/wire/
 
 Checks: each device (health; with --active one real action: a test receipt, a card read, a test pattern on
-every screen, the test phrase on every audio sink, a key press), the calling voice, the TCP reachability of
-every networked device (escpos+tcp, rtsp, http, socket:// ports), the database (integrity, writable, size,
-free disk) and the clock (time zone against the hall's, NTP synchronisation). `--device` checks only the
+every screen, the test phrase on every audio sink, a key press, a locker door opened), the calling voice, the TCP
+reachability of every networked device (escpos+tcp, rtsp, http, socket:// ports), the database (integrity,
+writable, size, free disk) and the clock (time zone against the hall's, NTP synchronisation). `--device` checks only the
 named devices (and their hosts) and skips the database and clock unless `--system` is given as well.
 Simulated devices write under <data-dir>/diagnose-sim, never into the hall's own simulator folders.
 The hall server holds its serial ports while it runs: stop it first (systemctl stop onewindow).
@@ -38,7 +39,10 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", action="append", metavar="NAME", help="check only this device (repeatable)")
     ap.add_argument("--system", action="store_true", help="with --device: also check the database and clock")
     ap.add_argument("--active", action="store_true",
-                    help="also print a test receipt, read a card, show a test pattern, speak, wait for a key")
+                    help="also print a test receipt, read a card, show a test pattern, speak, wait for a key, "
+                         "open a locker door")
+    ap.add_argument("--locker-door", type=locker_door, metavar="BOARD:LOCK",
+                    help="with --active: the empty locker compartment to open (a simulator: 1:1 if not given)")
     ap.add_argument("--wait", type=float, default=5.0, help="seconds to wait for a card or a key press (5)")
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds a device's check may take (20)")
     ap.add_argument("--json", metavar="PATH", help="the JSON report (default <data-dir>/diagnose-<UTC>.json)")
@@ -46,6 +50,14 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--kiosk-devices", metavar="FILE", help="also check a kiosk program's devices file")
     ap.add_argument("--log-level", default="error", choices=["debug", "info", "warning", "error"])
     return ap
+
+
+def locker_door(text: str) -> tuple[int, int]:
+    """`2:24` (or 2/24) → (2, 24): a board's DIP address and a lock on it."""
+    board, sep, lock = text.replace("/", ":").partition(":")
+    if not sep or not board.isdigit() or not lock.isdigit() or not 1 <= int(board) <= 32 or not 1 <= int(lock) <= 24:
+        raise argparse.ArgumentTypeError(f"{text!r}: write the door as BOARD:LOCK, e.g. 2:24 (board 1-32, lock 1-24)")
+    return int(board), int(lock)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     data_dir = Path(args.data_dir)
     opts = Options(sim_dir=data_dir / "diagnose-sim", active=args.active, wait=args.wait, timeout=args.timeout,
-                   voice=cfg.calling.voice, wire_dir=data_dir / "wire" if args.wire else None, stamp=stamp)
+                   voice=cfg.calling.voice, wire_dir=data_dir / "wire" if args.wire else None, stamp=stamp,
+                   locker_door=args.locker_door)
     checks = check_all(targets, opts)
     from . import system
     checks += system.reachability({t.name: t.url for t in targets})
@@ -85,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             "hall": {"code": cfg.hall.code, "name": cfg.hall.name, "timezone": cfg.hall.timezone},
             "options": {"active": args.active, "devices": args.device, "system": not args.device or args.system,
                         "wire": args.wire, "wait_s": args.wait, "timeout_s": args.timeout,
+                        "locker_door": list(args.locker_door) if args.locker_door else None,
                         "kiosk_devices": args.kiosk_devices}}
     doc = report.document(checks, meta)
     report.table(checks, f"{cfg.hall.name} — onewindow diagnose {now:%Y-%m-%d %H:%M} UTC")
