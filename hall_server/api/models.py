@@ -58,6 +58,14 @@ class SimulatedFaults(Body):
     board: int | None = Field(default=None, ge=1, le=32, description="locker: the lock-control board (DIP address)")
     lock: int | None = Field(default=None, ge=1, le=24, description="locker: the lock (door) on `board`")
     shut: bool | None = Field(default=None, description="locker: a citizen shuts the door at `board`/`lock` by hand")
+    cms_error: int | None = Field(default=None, ge=0, le=999, description="sms: the modem answers the next send(s) "
+                                  "with +CMS ERROR: <n> (e.g. 500; 310: SIM not inserted); `fault` for sim://sms: "
+                                  "no-sim, no-signal, not-registered, no-answer, silent-send, chatty, none")
+    times: int | None = Field(default=None, ge=1, le=100, description="sms: how many sends cms_error refuses (1)")
+    signal: int | None = Field(default=None, ge=0, le=99, description="sms: the signal AT+CSQ reports, 0-31 (under "
+                               "10 is weak) or 99 unknown")
+    unsolicited: str | None = Field(default=None, max_length=80, pattern=r"^[ -~]+$", description="sms: a line the "
+                                    'modem sends inside its next answer, e.g. RING or +CMTI: "SM",3')
 
 
 class UserRequest(Body):

@@ -11,7 +11,7 @@ import re
 PORT_BUSY = ("the hall server may be running and holding the port: stop it (systemctl stop onewindow) or check "
              "the port's permissions (the user must be in the dialout group)")
 
-PORTED = ("printer", "idcard", "display", "caller", "audio", "locker")   # kinds whose devices may be on a serial port
+PORTED = ("printer", "idcard", "display", "caller", "audio", "locker", "sms")   # kinds that may be on a serial port
 ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     # -- serial ports, whatever the kind: before the kinds' own (a printer's "cannot connect" may be a busy port)
     (PORTED, r"No such file|no such device|does not exist", "the port is not there: check that the adapter is "
@@ -86,6 +86,25 @@ ADVICE: list[tuple[tuple[str, ...], str, str]] = [
                                          "compartment to test a door"),
     (("locker",), r"already open before the test", "the test door was open already: someone left it open, or its "
                                                    "feedback switch is faulty or wired the other way (feedback=)"),
+    # -- SMS modems ----------------------------------------------------------------------------------
+    (("sms",), r"no SIM card", "the modem has no SIM card: switch it off, insert the hall's SIM (contacts down) and "
+                               "switch it on again"),
+    (("sms",), r"PIN|PUK|SIM card is not ready|SIM卡", "the SIM card is locked or faulty: remove its PIN lock in a "
+                                                     "phone (or ask the operator for the PUK), then put it back"),
+    (("sms",), r"no mobile signal|weak signal", "the signal is too weak: move the modem or its antenna to a window, "
+                                                "away from metal cabinets, and check the antenna is screwed on"),
+    (("sms",), r"denied registration", "the network refuses the SIM: it may be barred, expired or out of credit; call "
+                                       "the operator with the SIM's number"),
+    (("sms",), r"not registered", "the modem is not on the network: wait a minute after power-up; if it stays, ask "
+                                  "the operator whether the SIM's service is active"),
+    (("sms",), r"refuses PDU mode", "this modem cannot send Chinese texts (no PDU mode): use a GSM/4G modem that does"),
+    (("sms",), r"no answer from the SMS modem|cannot open the SMS modem",
+     "the modem does not answer: check its power LED and USB cable; a USB modem has several ports and the URL must "
+     "name its AT port (scripts/ports lists them)"),
+    (("sms",), r"\+CMS ERROR: (?P<n>\d+)", "the network refused the test message (+CMS ERROR {n}): check the SIM's "
+                                          "credit and SMS service, and smsc= in the URL (empty: the SIM's own)"),
+    (("sms",), r"no test SMS was sent: give", "run again with --active --sms-to MOBILE (a staff member's phone) to "
+                                              "send a test message"),
     # -- database ------------------------------------------------------------------------------------
     (("database",), r"database (?P<dir>\S*?)/?[^/\s]+ is read-only",
      "database is read-only: check the permissions of {dir}/ (owner, mode, `lsattr`) and free disk"),

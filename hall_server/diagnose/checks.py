@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from drivers.redact import redact
 
 from . import FAIL, OK, WARN, Check
+from .modem import sms
 
 if TYPE_CHECKING:
     from .targets import Options, Target
@@ -203,7 +204,7 @@ def audio(dev: Any, target: Target, opts: Options, check: Check) -> None:
 
 
 KINDS = {"printer": printer, "idcard": idcard, "display": display, "camera": camera, "caller": caller,
-         "audio": audio, "voice": voice, "locker": locker}
+         "audio": audio, "voice": voice, "locker": locker, "sms": sms}
 
 
 def _span(addresses) -> str:

@@ -42,6 +42,8 @@ def deadline(target: Target, opts: Options) -> float:
     extra = 0.0
     if opts.active:
         extra = opts.wait if target.kind in ("idcard", "caller") else 0.0
+        if target.kind == "sms" and opts.sms_to:
+            extra = 60.0                                    # the network's time to take the test SMS
         if target.kind == "display":
             extra = 1.0 * len(screen_addresses(target))     # a frame's gap, or a silent screen's timeout
         if target.kind in ("audio", "voice"):

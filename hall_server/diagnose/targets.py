@@ -25,6 +25,7 @@ class Options:
     timeout: float = 20.0           # seconds a device's whole check may take (more for long active checks)
     voice: str = ""                 # the hall's [calling] voice, for the audio test phrase
     locker_door: tuple[int, int] | None = None     # --locker-door: the empty (board, lock) --active opens
+    sms_to: str = ""                # --sms-to: the mobile --active sends the modem's test SMS to
     wire_dir: Path | None = None    # --wire: dumps go here
     stamp: str = ""                 # the run's UTC timestamp, in file names
     # the devices the checks have open: check_all closes any a check still holds when its deadline passes

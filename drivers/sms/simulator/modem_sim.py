@@ -3,8 +3,9 @@
 It speaks AT as a GSM modem does — echo on and text mode after power-up, `\\r\\n`-framed answers, the `> ` prompt
 of AT+CMGS, +CME/+CMS errors — and decodes every PDU it takes back into number and text, joining a long text's
 parts, so `sent` holds what a phone would show. Faults (`set_fault`): no SIM, no signal, not registered, no answer
-at all (the modem gone), chatty (unsolicited lines inside every answer); `fail_sends(n)` answers the next sends with
-`+CMS ERROR: <n>`, `inject(line)` puts lines in the middle of the next answer, `restart()` powers it up again.
+at all (the modem gone), silent-send (silent once it has a PDU), chatty (unsolicited lines inside every answer);
+`fail_sends(n)` answers the next sends with `+CMS ERROR: <n>`, `inject(line)` puts lines in the middle of the next
+answer, `restart()` powers it up again.
 What it received stays in memory only, never in a log or a file (numbers are logged masked).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..pdu import PduError, Submit, decode_submit
 
 logger = logging.getLogger(__name__)
 
-FAULTS = ("none", "no-sim", "no-signal", "not-registered", "no-answer", "chatty")
+FAULTS = ("none", "no-sim", "no-signal", "not-registered", "no-answer", "silent-send", "chatty")
 CHATTER = ("RING", '+CMTI: "SM",3', "^RSSI:18", "+CREG: 1")
 IDENTITY = {"AT+CGMI": "SIMULATED", "AT+CGMM": "onewindow SMS modem simulator", "AT+CGMR": "1.0",
             "AT+CGSN": "860000000000001"}
@@ -154,6 +155,8 @@ class ModemSimulator(SerialSimulator):
                 return None
             if kind == "pdu":
                 length, self._awaiting = self._awaiting, None
+                if self._fault == "silent-send":     # gone with the PDU taken: did it go out? nobody can tell
+                    return None
                 return self._reply(*self._take_pdu(body, length))
             if not body:
                 return None
