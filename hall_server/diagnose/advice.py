@@ -68,15 +68,15 @@ ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     (("caller",), r"no key was pressed", "no key was pressed during the test: run again with --active and press a "
                                          "key on a keypad within the wait (--wait)"),
     # -- smart lockers -------------------------------------------------------------------------------
+    (("locker",), r"answered garbled|wrong BCC", "the boards' answers are garbled: check the A/B wires and the 120 Ω "
+                                                 "terminator, the baud rate, and that no two boards share a DIP "
+                                                 "address"),
     (("locker",), r"no board answers", "no lock board answers: check the RS-485 adapter, the boards' power supply, "
                                        "the A/B wires (swapped?), the baud rate and that boards= matches the boards "
                                        "fitted"),
     (("locker",), r"locker board (?P<board>\d+)[^;]* does not answer",
      "lock board {board} does not answer: check its power, that its DIP switches set address {board}, and its A/B "
      "wires"),
-    (("locker",), r"answered garbled|wrong BCC", "the boards' answers are garbled: check the A/B wires and the 120 Ω "
-                                                 "terminator, the baud rate, and that no two boards share a DIP "
-                                                 "address"),
     (("locker",), r"stayed closed", "the door did not open: check that the lock is not jammed and nothing presses "
                                     "against the door; if every door says so, the URL's feedback= (closed-short, "
                                     "open-short) is the wrong way round for this wiring"),

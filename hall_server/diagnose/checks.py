@@ -132,7 +132,7 @@ def caller(dev: Any, target: Target, opts: Options, check: Check) -> None:
 def locker(dev: Any, target: Target, opts: Options, check: Check) -> None:
     """Every board answered in the health check; --active opens one door a technician names as empty."""
     boards = list(dev.boards)
-    check.data["boards"], check.data["locks"] = boards, dev.locks
+    check.data["board_addresses"] = boards       # "boards" and "locks" (their counts) come with the diagnostics
     if not opts.active:
         check.detail += f"; {len(boards)} board(s) of {dev.locks} locks (--active --locker-door B:L opens a door)"
         return
