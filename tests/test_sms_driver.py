@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+from conftest import MORNING
 
 from drivers.base import DeviceError, checked_health
 from drivers.health import DeviceState
@@ -279,3 +280,39 @@ def test_diagnose_names_a_faulty_modem_with_advice(tmp_path, url, advice):
     check = diagnose(tmp_path, url, active=True, sms_to=TO)
     assert check.state == (WARN if "signal=4" in url else FAIL), check.as_dict()
     assert advice in check.advice, check.as_dict()
+
+
+# -- the hall's runtime fault API -------------------------------------------------------------------------------------
+def test_faults_through_the_hall_api(tmp_path, district_cfg, monkeypatch):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from hall_server.app import create_app
+    from hall_server.clock import FakeClock
+    from hall_server.config import DeviceConfig
+    from hall_server.runtime import Hall
+
+    monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", "admin-test-password")
+    cfg = district_cfg.model_copy(update={"devices": (DeviceConfig(name="sms-modem", kind="sms", url="sim://sms"),),
+                                          "seats": ()})
+    hall = Hall(cfg, tmp_path, FakeClock(MORNING))
+    hall.ensure_admin()
+    with TestClient(create_app(hall)) as c:
+        token = c.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-test-password"}).json()
+        admin = {"Authorization": f"Bearer {token['token']}"}
+        s = hall.devices.devices["sms-modem"]
+        end = time.monotonic() + 20
+        while not s.since:
+            assert time.monotonic() < end, "the modem did not report its health"
+            time.sleep(0.01)
+        r = c.post("/api/v1/devices/sms-modem/simulate", headers=admin,
+                   json={"cms_error": 500, "times": 2, "signal": 5, "unsolicited": "RING", "fault": "chatty"})
+        assert r.status_code == 200, r.text
+        faults = r.json()["faults"]
+        assert (faults["fault"], faults["signal"], faults["cms_errors_pending"]) == ("chatty", 5, [500, 500])
+        for bad in ({"fault": "gone"}, {"times": 2}, {"signal": 40}, {"unsolicited": "RING\r\nOK"}):
+            assert c.post("/api/v1/devices/sms-modem/simulate", headers=admin, json=bad).status_code == 422, bad
+        got = c.get("/api/v1/devices/sms-modem", headers=admin).json()
+        assert got["kind"] == "sms" and got["diagnostics"]["simulator"]["signal"] == 5
+    hall.close()
