@@ -116,22 +116,26 @@ class Sender:
         `unavailable` when there is no working modem (the message waits), anything else when it refused."""
         self.outbox, self._write, self._read, self._now, self._send = outbox, write, read, now, send
         self._unavailable = unavailable
+        self.unavailable_wait_s = UNAVAILABLE_WAIT_S
         self._task: asyncio.Task | None = None
 
     async def recover(self) -> int:
         """At start: messages left `sending` by a crash may have gone out; mark them uncertain, with an alert."""
         def change(conn: sqlite3.Connection) -> Change:
-            rows = conn.execute("SELECT id, phone FROM outbox WHERE status='sending'").fetchall()
-            events = []
+            rows = conn.execute("SELECT * FROM outbox WHERE status='sending'").fetchall()
+            events: list[dict] = []
             for r in rows:
-                conn.execute("UPDATE outbox SET status='uncertain', error=? WHERE id=?",
-                             ("the server stopped while this message was being sent: check with the applicant", r[0]))
-                events.append(append_event(conn, "alert.raised", self._now(), {
-                    "kind": "sms_uncertain", "device": self.outbox.policy.device or None,
-                    "detail": f"短信 {r[0]}（{mask_phone(r[1])}）发送中断，是否已发出不明，请人工核实 / message {r[0]} "
-                              "may or may not have been sent: the server stopped while sending it"}))
+                events += self._uncertain(conn, r, "the server stopped while this message was being sent").events
             return Change(len(rows), events)
         return await self._write(change)
+
+    def _uncertain(self, conn, row, reason: str) -> Change:
+        conn.execute("UPDATE outbox SET status='uncertain', error=? WHERE id=?",
+                     (f"{reason}: it may or may not have been sent; check with the applicant", row["id"]))
+        return Change(None, [append_event(conn, "alert.raised", self._now(), {
+            "kind": "sms_uncertain", "device": self.outbox.policy.device or None,
+            "detail": f"短信 {row['id']}（{mask_phone(row['phone'])}）发送中断，是否已发出不明，请人工核实 / "
+                      f"message {row['id']} may or may not have been sent ({reason})"}, case_id=row["case_id"])])
 
     async def run_once(self) -> bool:
         """Send the next due message, if any; True when one was handled."""
@@ -153,11 +157,15 @@ class Sender:
         try:
             refs = await self._send(row["phone"], row["text"])
         except Exception as exc:
+            if getattr(exc, "uncertain", False):      # the modem went silent after taking a part: not again
+                reason = str(exc)
+                await self._write(lambda conn: self._uncertain(conn, row, reason))
+                return True
             if not (isinstance(exc, self._unavailable) or getattr(exc, "code", None) in WAIT_CODES):
                 return await self._refused(row, exc)
             # no working modem (gone, no SIM, no signal): the message waits and goes when it is back
             reason = str(exc)
-            await self._write(lambda conn: self._requeue(conn, msg_id, reason, UNAVAILABLE_WAIT_S, count=False))
+            await self._write(lambda conn: self._requeue(conn, msg_id, reason, self.unavailable_wait_s, count=False))
             return False
         await self._write(lambda conn: self._sent(conn, row, refs))
         return True
