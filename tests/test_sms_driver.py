@@ -316,3 +316,23 @@ def test_faults_through_the_hall_api(tmp_path, district_cfg, monkeypatch):
         got = c.get("/api/v1/devices/sms-modem", headers=admin).json()
         assert got["kind"] == "sms" and got["diagnostics"]["simulator"]["signal"] == 5
     hall.close()
+
+
+def test_the_diagnose_command_line_takes_the_test_sms_number(tmp_path, capsys):
+    from serverproc import DISTRICT, without_devices
+
+    from hall_server.diagnose.cli import main
+    config = tmp_path / "hall.toml"
+    device = f'\n[[devices]]\nname = "sms-modem"\nkind = "sms"\nurl = "sim://sms?{FAST}"\n'
+    config.write_text(without_devices(DISTRICT.read_text(encoding="utf-8")) + device, encoding="utf-8")
+    report = tmp_path / "report.json"
+    args = ["--config", str(config), "--data-dir", str(tmp_path / "data"), "--json", str(report), "--device",
+            "sms-modem", "--active"]
+    assert main([*args, "--sms-to", "+86 139 1234 5678"]) == 0
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    [row] = doc["checks"]
+    assert row["state"] == OK and row["data"]["test_sms"]["to"] == "139****5678"
+    assert doc["options"]["sms_to"] == "139****5678" and "13912345678" not in report.read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as bad:
+        main([*args, "--sms-to", "0714-6351234"])
+    assert bad.value.code == 2 and "not a Chinese mobile number" in capsys.readouterr().err
