@@ -198,7 +198,24 @@ def _v10(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX outbox_due ON outbox (status, next_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+def _v11(db: sqlite_utils.Database) -> None:
+    # The courier register (hall_server/courier/): parcels of application materials signed in at the windows.
+    # A waybill is unique per courier (a second sign-in of the same parcel is refused, naming the first).
+    db.execute("""CREATE TABLE parcels (
+        id INTEGER PRIMARY KEY, courier TEXT NOT NULL COLLATE NOCASE, waybill TEXT NOT NULL,
+        sender_name TEXT NOT NULL, sender_phone TEXT NOT NULL, contents TEXT NOT NULL, matter TEXT,
+        status TEXT NOT NULL,                   -- registered | attached | sorted
+        case_id INTEGER REFERENCES cases(id), department TEXT, window INTEGER,
+        registered_by TEXT NOT NULL, registered_at TEXT NOT NULL, attached_by TEXT, attached_at TEXT,
+        sorted_by TEXT, sorted_at TEXT, updated_at TEXT NOT NULL,
+        UNIQUE (courier, waybill))""")
+    db.execute("CREATE INDEX parcels_unattached ON parcels (id) WHERE case_id IS NULL")
+    db.execute("CREATE INDEX parcels_unsorted ON parcels (id) WHERE department IS NULL")
+    db.execute("CREATE INDEX parcels_case ON parcels (case_id) WHERE case_id IS NOT NULL")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
+                                                             _v11]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
