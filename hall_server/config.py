@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .cases.config import CalendarTable, CasesPolicy
+from .courier.config import CourierPolicy
 from .hardware.config import DeviceConfig, check_devices
 from .hardware.config import DeviceKind as DeviceKind  # the device models moved; imported from here too
 from .notify.config import SmsPolicy
@@ -258,6 +259,7 @@ class HallConfig(_Strict):
     cases: CasesPolicy = CasesPolicy()
     calendar: CalendarTable = CalendarTable()
     sms: SmsPolicy = SmsPolicy()
+    courier: CourierPolicy = CourierPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
