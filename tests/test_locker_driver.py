@@ -311,7 +311,7 @@ def test_diagnose_command_with_a_real_driver_on_a_pty(tmp_path, capsys):
         report = tmp_path / "report.json"
         code = diagnose_main(["--config", str(config), "--data-dir", str(tmp_path / "data"), "--json", str(report),
                               "--device", "lockers", "--active", "--locker-door", "2:7"])
-        assert code == 0, capsys.readouterr().out
+        assert code == 0, capsys.readouterr()
         doc = json.loads(report.read_text(encoding="utf-8"))
         [row] = doc["checks"]
         assert row["kind"] == "locker" and row["state"] == OK and "door 7 of board 2 opened" in row["detail"]

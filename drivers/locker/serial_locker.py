@@ -273,7 +273,8 @@ class SerialLocker(Locker):
             opened = sorted(d for d, s in self._doors.items() if s is DoorState.OPEN)
         doors = f"{len(opened)} door(s) known open" if opened else "no door known open"
         if not failing:
-            return DeviceHealth(DeviceState.OK, f"boards {span} answer ({self._locks} locks each; {doors}) · "
+            which = f"boards {span} answer" if len(self._boards) > 1 else f"board {span} answers"
+            return DeviceHealth(DeviceState.OK, f"{which} ({self._locks} locks each; {doors}) · "
                                 f"{span}号锁控板应答正常")
         first = failing[min(failing)]
         if len(failing) == len(self._boards):
