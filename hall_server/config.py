@@ -289,9 +289,6 @@ class HallConfig(_Strict):
             if code not in codes:
                 raise ValueError(f"identity names matter {code!r}, which is not defined{_near(code, codes)}")
         check_seats(self.seats, numbers, {d.name for d in self.devices if d.kind == "camera"})
-        if self.sms.device and self.sms.device not in {d.name for d in self.devices}:
-            raise ValueError(f"sms.device names {self.sms.device!r}, which is not among [[devices]]"
-                             f"{_near(self.sms.device, {d.name for d in self.devices})}")
         for m in self.matters:
             if not any(s in (m.code, m.group) for w in self.windows for s in w.serves):
                 raise ValueError(f"matter {m.code} ({m.name}) is served by no window; add it to a window's serves")

@@ -65,8 +65,12 @@ class Hall:
         # the seat cameras belong to the seat worker process, which receives them as plain data
         cameras = [{"name": d.name, "url": hall_url(d.url, self.data_dir / "sim", d.kind), "poll_s": d.poll_s}
                    for d in cfg.devices if d.kind == "camera"]
+        modem = cfg.sms.device and any(d.name == cfg.sms.device for d in cfg.devices)
+        if cfg.sms.device and not modem:
+            log.warning("sms.device %r is not among the devices: messages to applicants stay in the outbox",
+                        cfg.sms.device)
         self.sms = Sender(self.outbox, self.store.write, self.store.read, self.clock.now,
-                          self._send_sms if cfg.sms.device else None, unavailable=(DeviceUnavailable,))
+                          self._send_sms if modem else None, unavailable=(DeviceUnavailable,))
         self.seats = SeatMonitor(cfg, self.store, self.views, self.devices, self.clock, self.data_dir, cameras)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
