@@ -214,8 +214,17 @@ def _v11(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX parcels_case ON parcels (case_id) WHERE case_id IS NOT NULL")
 
 
+def _v12(db: sqlite_utils.Database) -> None:
+    # 出件 tickets (hall_server/api/handout.py): a ticket taken to collect results, linked to the ready case(s) it is
+    # for, so that the 出件 window's terminal opens them when it calls the ticket.
+    db.execute("""CREATE TABLE ticket_cases (
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id), case_id INTEGER NOT NULL REFERENCES cases(id),
+        PRIMARY KEY (ticket_id, case_id)) WITHOUT ROWID""")
+    db.execute("CREATE INDEX ticket_cases_case ON ticket_cases (case_id, ticket_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11]
+                                                             _v11, _v12]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
