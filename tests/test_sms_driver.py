@@ -336,3 +336,12 @@ def test_the_diagnose_command_line_takes_the_test_sms_number(tmp_path, capsys):
     with pytest.raises(SystemExit) as bad:
         main([*args, "--sms-to", "0714-6351234"])
     assert bad.value.code == 2 and "not a Chinese mobile number" in capsys.readouterr().err
+
+
+def test_wire_rewrites_the_modem_urls(tmp_path):
+    from drivers.wire import spy_url, with_wire
+    dump = tmp_path / "sms wire.txt"
+    wired = with_wire("sms+serial:///dev/ttyUSB3?baudrate=115200&smsc=%2B8613800270500", dump)
+    dev = drivers_of("sms").create(wired)
+    assert dev.port == spy_url("/dev/ttyUSB3", dump) and dev.smsc == "+8613800270500"
+    assert with_wire("sim://sms?signal=5", dump) == f"sim://sms?signal=5&wire={dump}".replace(" ", "%20")
