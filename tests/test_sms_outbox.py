@@ -61,6 +61,7 @@ def test_the_outbox_is_listed_for_supervisors_with_numbers_masked(client, clock)
     assert "13800000000" not in str(got)
     assert client.get("/api/v1/outbox", headers=clerk).status_code == 403
     assert client.get("/api/v1/health").json()["sms_outbox"]["queued"] == 1
+    assert client.get("/api/v1/dashboard", headers=sup).json()["cases"]["sms"]["queued"] == 1
 
 
 def test_a_message_left_sending_by_a_crash_is_uncertain_not_resent(client, clock):

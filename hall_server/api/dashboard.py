@@ -206,7 +206,8 @@ def _cases(hall: Hall, who: Principal, now) -> dict:
                 "departments": [t["department"] for t in c["departments"] if t["state"] != "decided"],
                 "days_over": max(0, -cal.working_days_left(today, date.fromisoformat(c["due"])))}
                for c in red["cases"] if c["due"]]
-    return {**hall.cases.counts(), "overdue": overdue, "overdue_more": red["more"]}
+    return {**hall.cases.counts(), "overdue": overdue, "overdue_more": red["more"],
+            "sms": hall.outbox.counts(hall.store.read)}      # messages to applicants: waiting, failed, uncertain
 
 
 # -- the page -------------------------------------------------------------------------------------

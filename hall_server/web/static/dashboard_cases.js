@@ -44,4 +44,15 @@ export function drawCases(cases) {
       `仅显示超期最久的 ${cases.overdue.length} 件 `, en(`the ${cases.overdue.length} longest overdue shown`))));
   }
   body.replaceChildren(...rows);
+  const sms = cases.sms;
+  const line = document.querySelector('[data-test-id="cases-sms"]');
+  if (sms && line) {
+    const trouble = (sms.failed || 0) + (sms.uncertain || 0);
+    line.classList.toggle("alerting", trouble > 0);
+    line.replaceChildren(
+      "短信 ", en("SMS"), "：待发 ", el("b", { "data-test-id": "sms-queued" }, String(sms.queued || 0)), en(" queued"),
+      " · 已发 ", el("b", {}, String(sms.sent || 0)), en(" sent"),
+      " · 失败 ", el("b", { "data-test-id": "sms-failed" }, String(sms.failed || 0)), en(" failed"),
+      " · 待核实 ", el("b", { "data-test-id": "sms-uncertain" }, String(sms.uncertain || 0)), en(" to check"));
+  }
 }
