@@ -114,6 +114,8 @@ class CasesOut(BaseModel):
     deadline: dict[str, int] = Field(description="running cases (accepted, in review, suspended) by colour")
     overdue: list[OverdueCase] = Field(description=f"overdue cases, longest overdue first (the first {OVERDUE_LIMIT})")
     overdue_more: bool
+    sms: dict[str, int] = Field(default_factory=dict, description="the SMS outbox: queued, sending, sent, failed, "
+                                "uncertain")
 
 
 class DashboardSnapshot(BaseModel):
