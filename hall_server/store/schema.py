@@ -223,8 +223,35 @@ def _v12(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX ticket_cases_case ON ticket_cases (case_id, ticket_id)")
 
 
+def _v13(db: sqlite_utils.Database) -> None:
+    # Result lockers (hall_server/lockers/): each compartment (a board's lock) and what it holds, the doors opened
+    # for pickups (the kiosk follows one by its token), each kiosk's wrong pickup codes, and the locker SMS whose
+    # text still holds the code (masked once the outbox is done with it). A code is kept only as a keyed hash.
+    db.execute("""CREATE TABLE compartments (
+        id INTEGER PRIMARY KEY, board INTEGER NOT NULL, lock INTEGER NOT NULL, label TEXT NOT NULL,
+        size TEXT NOT NULL,                     -- small | large
+        state TEXT NOT NULL,                    -- free | reserving | loading | occupied | opening | collecting |
+                                                -- taking_back | emptying | out_of_service | removed
+        case_id INTEGER REFERENCES cases(id), code_hash TEXT, actor TEXT, loaded_by TEXT, loaded_at TEXT,
+        since TEXT NOT NULL, note TEXT, alerted INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (board, lock))""")
+    db.execute("CREATE UNIQUE INDEX compartments_code ON compartments (code_hash) WHERE code_hash IS NOT NULL")
+    db.execute("CREATE INDEX compartments_case ON compartments (case_id) WHERE case_id IS NOT NULL")
+    db.execute("""CREATE TABLE locker_pickups (
+        id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE,
+        compartment_id INTEGER NOT NULL REFERENCES compartments(id), case_id INTEGER NOT NULL REFERENCES cases(id),
+        kiosk TEXT, actor TEXT, method TEXT NOT NULL,   -- code | swipe
+        state TEXT NOT NULL,                    -- opening | open | delivered | failed
+        started_at TEXT NOT NULL, opened_at TEXT, ended_at TEXT, error TEXT)""")
+    db.execute("CREATE INDEX locker_pickups_compartment ON locker_pickups (compartment_id, state)")
+    db.execute("""CREATE TABLE locker_tries (
+        kiosk TEXT PRIMARY KEY, wrong INTEGER NOT NULL, last_at TEXT NOT NULL, paused_until TEXT) WITHOUT ROWID""")
+    db.execute("""CREATE TABLE locker_sms (
+        outbox_id INTEGER PRIMARY KEY REFERENCES outbox(id), clear_text TEXT NOT NULL)""")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12]
+                                                             _v11, _v12, _v13]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
