@@ -26,7 +26,9 @@ from .seats.config import Seat, SeatMonitoring, check_seats
 
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
 Level = Literal["district", "street", "community"]
-PRIORITY_CLASSES = ("normal", "elderly", "disabled", "veteran", "pregnant", "appointment")
+# `handout`: an 出件 ticket, taken at a kiosk to collect a ready result (api/handout.py), called at the 出件
+# window ahead of new intake; never asked for through POST /api/v1/tickets
+PRIORITY_CLASSES = ("normal", "elderly", "disabled", "veteran", "pregnant", "appointment", "handout")
 
 
 class ConfigError(ValueError):
@@ -86,7 +88,7 @@ class QueuePolicy(_Strict):
     call_debounce_s: float = Field(default=2, ge=0, description="ignore a second call-next this soon")
     no_show_requeue_places: int = Field(default=3, ge=0, description="a returning no-show waits this many")
     ewma_alpha: float = Field(default=0.2, gt=0, le=1, description="weight of the newest handling time")
-    priority_classes: tuple[str, ...] = ("elderly", "disabled", "veteran", "pregnant", "appointment")
+    priority_classes: tuple[str, ...] = ("elderly", "disabled", "veteran", "pregnant", "appointment", "handout")
 
     @field_validator("priority_classes")
     @classmethod

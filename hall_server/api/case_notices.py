@@ -1,5 +1,5 @@
-"""A case's notices (受理通知书, 一次性告知书, 不予受理通知书): printed on a window's receipt printer, or as an A4
-page the clerk's terminal prints from the browser.
+"""A case's notices (受理通知书, 一次性告知书, 不予受理通知书, and the 领取回执 of a result handed out at a window):
+printed on a window's receipt printer, or as an A4 page the clerk's terminal prints from the browser.
 
     POST /api/v1/cases/{id}/print  {"notice": kind, "window"?: n}  → on the printer configured with window = n
     GET  /cases/{id}/notice/{kind}                                 → the A4 page (bearer token, as the API)
@@ -39,9 +39,10 @@ OPENING_WAIT_S = 5.0     # a printer still being opened (just after start) is wa
 
 
 class PrintNoticeRequest(Body):
-    notice: NoticeKind = Field(description="acceptance 受理通知书, supplement 一次性告知书, refusal 不予受理通知书")
-    window: int | None = Field(default=None, ge=1, description="the window whose printer prints it; "
-                               "default: the window that took the case in")
+    notice: NoticeKind = Field(description="acceptance 受理通知书, supplement 一次性告知书, refusal 不予受理通知书, "
+                               "collection 领取回执 (a result handed out at a window)")
+    window: int | None = Field(default=None, ge=1, description="the window whose printer prints it; default: the "
+                               "window that took the case in (collection: the window the caller is logged in to)")
 
 
 def case_of(hall: Hall, case_id: int) -> dict:
@@ -76,7 +77,7 @@ async def print_on_window(hall: Hall, case: dict, kind: str, window: int, base: 
     name = printer_for_window(hall, window)
     if name is None:
         raise no_printer(window)
-    notice = notice_for(case, kind, hall.cfg, base, _today(hall))
+    notice = notice_for(case, kind, hall.cfg, base, _today(hall), window=window)
     number = case.get("number", "")
     try:
         async with hall.devices.use(name, wait_s=OPENING_WAIT_S) as printer:
@@ -110,6 +111,13 @@ async def print_case_notice(body: PrintNoticeRequest, request: Request, case_id:
                             who: Principal = Depends(require(*STAFF))) -> JSONResponse:
     case = case_of(hall, case_id)
     window = body.window if body.window is not None else case.get("window")
+    if body.notice == "collection" and body.window is None:        # printed where the result was handed out
+        row = hall.store.read.execute("SELECT number FROM windows WHERE clerk=?", (who.username,)).fetchone()
+        window = row[0] if row else None
+    if window is None and body.notice == "collection":
+        raise Conflict("no_window", "您未登录任何窗口：请在请求中写明出件窗口 window（窗口号）",
+                       "you are logged in to no window: say at which window's printer to print the collection "
+                       "receipt (\"window\": n)", case=case_id)
     if window is None:
         raise Conflict("no_window", "该办件没有受理窗口：请在请求中写明 window（窗口号）",
                        "the case has no intake window: say which window's printer to use (\"window\": n)",

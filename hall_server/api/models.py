@@ -5,7 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Priority = Literal["normal", "elderly", "disabled", "veteran", "pregnant", "appointment"]
+# what a ticket may ask for; `handout` (an 出件 ticket) comes only from POST /api/v1/handout-tickets
+RequestPriority = Literal["normal", "elderly", "disabled", "veteran", "pregnant", "appointment"]
+Priority = Literal["normal", "elderly", "disabled", "veteran", "pregnant", "appointment", "handout"]
 Channel = Literal["kiosk", "staff", "appointment", "remote"]
 
 
@@ -15,7 +17,7 @@ class Body(BaseModel):
 
 class IssueRequest(Body):
     matter: str = Field(min_length=1, max_length=40, description="matter code, see GET /api/v1/hall")
-    priority: Priority = "normal"
+    priority: RequestPriority = "normal"
     channel: Channel = "kiosk"
     swipe: str | None = Field(default=None, max_length=40, description="the id of an ID-card swipe at this kiosk "
                               "(POST /api/v1/swipes or the kiosk's reader): priority, quota and appointment check-in "
@@ -81,6 +83,11 @@ class UserRequest(Body):
 TicketStatus = Literal["waiting", "called", "serving", "done", "no_show", "cancelled", "expired"]
 
 
+class CaseRef(BaseModel):
+    id: int
+    number: str
+
+
 class TicketOut(BaseModel):
     id: int = Field(description="contract")
     number: str = Field(description="contract: prefix + daily sequence, e.g. S001")
@@ -101,6 +108,9 @@ class TicketOut(BaseModel):
     target_window: int | None = Field(description="set when transferred to a window: only it calls the ticket")
     transfers: int
     recalls: int
+    case: CaseRef | None = Field(default=None, description="an 出件 ticket: the (first) ready case it was taken "
+                                 "to collect; the 出件 window's terminal opens it when it calls the ticket")
+    cases: list[CaseRef] = Field(default_factory=list, description="an 出件 ticket: every case it collects")
 
 
 class PrintOutcome(BaseModel):

@@ -1,4 +1,5 @@
-"""What a case's three written notices say: 受理通知书, 一次性告知书 and 不予受理通知书 (行政许可法 §32).
+"""What a case's written notices say: 受理通知书, 一次性告知书 and 不予受理通知书 (行政许可法 §32), and the 领取回执 the
+出件 window prints when it hands a result out (统一出件).
 
 `notice_for(case, kind, …)` turns a case (the dict the case API answers) into a `NoticeContent`: plain data
 that the 80/58 mm printout (`printed`) and the A4 page (templates/notice_a4.html) both show, so paper and
@@ -21,11 +22,16 @@ if TYPE_CHECKING:
 
     from ..config import HallConfig
 
-NoticeKind = Literal["acceptance", "supplement", "refusal"]
-KINDS: tuple[str, ...] = ("acceptance", "supplement", "refusal")
-TITLES = {"acceptance": "受理通知书", "supplement": "一次性告知书", "refusal": "不予受理通知书"}
+NoticeKind = Literal["acceptance", "supplement", "refusal", "collection"]
+KINDS: tuple[str, ...] = ("acceptance", "supplement", "refusal")        # the notices of intake
+HANDOUT_KINDS: tuple[str, ...] = ("collection",)                       # 领取回执: a result handed out at a window
+ALL_KINDS: tuple[str, ...] = KINDS + HANDOUT_KINDS
+TITLES = {"acceptance": "受理通知书", "supplement": "一次性告知书", "refusal": "不予受理通知书",
+          "collection": "领取回执"}
 NAMES_EN = {"acceptance": "acceptance notice", "supplement": "notice of missing materials",
-            "refusal": "notice of refusal"}
+            "refusal": "notice of refusal", "collection": "collection receipt"}
+OUTCOMES = {"approved": "准予（批准）", "rejected": "不予批准"}
+COLLECTED = "领取人已当面核对并领取上述办件结果。"
 CASE_KINDS = {"即办": "即办件", "承诺": "承诺件", "上报": "上报件", "联办": "联办件"}
 ACCEPTED_STATES = ("accepted", "in_review", "suspended", "decided", "ready", "delivered")
 
@@ -85,8 +91,19 @@ def unavailable(case: dict, kind: str) -> tuple[str, str] | None:
             return None
         return (f"办件状态为 {status}，未作不予受理决定，不能出具不予受理通知书",
                 f"the case is {status}: it was not refused, so there is no notice of refusal")
-    return (f"没有 {kind} 这种通知书（可选：{'、'.join(KINDS)}）",
-            f"no notice kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind == "collection":
+        handout = case.get("handout") or {}
+        if status == "delivered" and handout.get("via") == "window" and handout.get("collector"):
+            return None
+        if status == "delivered":
+            return ("该办件结果未在窗口领取（邮寄送达或取件柜），没有领取回执",
+                    "the result was not collected at a window (sent by mail or left in a locker): there is no "
+                    "collection receipt")
+        return (f"办件状态为 {status}，尚未在窗口出件，不能出具领取回执",
+                f"the case is {status}: its result has not been handed out at a window, so there is no "
+                "collection receipt")
+    return (f"没有 {kind} 这种通知书（可选：{'、'.join(ALL_KINDS)}）",
+            f"no notice kind {kind!r}; use one of {', '.join(ALL_KINDS)}")
 
 
 def check_available(case: dict, kind: str) -> None:
@@ -230,24 +247,49 @@ def _refusal(case: dict, cfg: HallConfig, tz: ZoneInfo) -> tuple[list[Entry], st
     return entries, day_text(refused)
 
 
-BUILDERS = {"acceptance": _acceptance, "supplement": _supplement, "refusal": _refusal}
+def _collection(case: dict, cfg: HallConfig, tz: ZoneInfo) -> tuple[list[Entry], str]:
+    """领取回执: who collected which result, when, from whom; the collector's masked ID number only."""
+    handout = case.get("handout") or {}
+    collector = handout.get("collector") or {}
+    delivered = local(case.get("delivered_at"), tz) or local(_when(case, "delivered"), tz)
+    outcome = OUTCOMES.get(case.get("outcome") or "", case.get("outcome") or "")
+    entries = [*_people(case), Entry("field", outcome, "办理结果")]
+    if case.get("opinion"):
+        entries.append(Entry("field", str(case["opinion"]), "审批意见"))
+    entries.append(Entry("field", collector.get("name", ""), "领取人"))
+    if collector.get("id_masked"):
+        entries.append(Entry("field", collector["id_masked"], "领取人证件号码"))
+    entries.append(Entry("field", "代领（凭授权委托书）" if collector.get("proxy") else "本人领取", "领取方式"))
+    if case.get("_window"):
+        entries.append(Entry("field", f"{case['_window']} 号窗口", "出件窗口"))
+    entries += [Entry("field", handout.get("delivered_by") or "", "经办人"),
+                Entry("field", time_text(delivered), "领取时间"),
+                Entry("text", COLLECTED),
+                Entry("sign", "", "领取人签名"), Entry("sign", "      年    月    日", "日期")]
+    return entries, day_text(delivered)
 
 
-def notice_for(case: dict, kind: str, cfg: HallConfig, base_url: str, today: date | None = None) -> NoticeContent:
+BUILDERS = {"acceptance": _acceptance, "supplement": _supplement, "refusal": _refusal, "collection": _collection}
+FOOTERS = {"acceptance": (), "collection": ("本回执一式两份，领取人、出件窗口各执一份",)}
+
+
+def notice_for(case: dict, kind: str, cfg: HallConfig, base_url: str, today: date | None = None,
+               window: int | None = None) -> NoticeContent:
     """The notice `kind` of `case`; raises 409 `notice_not_available` when its state does not allow it.
 
     `base_url`: where citizens' phones reach the hall (cfg.hall.public_url, else the request's base URL);
-    `today`: the notice's date when the case does not say when it happened."""
+    `today`: the notice's date when the case does not say when it happened; `window`: where it is printed
+    (the 领取回执 names the 出件 window)."""
     check_available(case, kind)
     tz = ZoneInfo(cfg.hall.timezone)
-    entries, dated = BUILDERS[kind](case, cfg, tz)
+    entries, dated = BUILDERS[kind]({**case, "_window": window} if kind == "collection" else case, cfg, tz)
     with_qr = kind in ("acceptance", "supplement") and case.get("query_code")
     return NoticeContent(
         kind=kind, title=TITLES[kind], organ=organ_of(case, cfg), number=case.get("number", ""),
         entries=tuple(entries), date=dated or day_text(today),
         status_url=status_url(case, base_url) if with_qr else "",
         qr_caption="扫码查询办理进度" if with_qr else "",
-        footer=("本通知书一式两份，申请人、受理机关各执一份",) if kind != "acceptance" else ())
+        footer=FOOTERS.get(kind, ("本通知书一式两份，申请人、受理机关各执一份",)))
 
 
 # -- on paper --------------------------------------------------------------------------------------------------

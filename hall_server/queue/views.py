@@ -44,6 +44,13 @@ TICKET_FIELDS = ("id", "number", "matter", "status", "priority", "channel", "ser
                  "called_at", "started_at", "finished_at", "window", "target_window", "transfers", "recalls")
 
 
+def ticket_cases(conn: sqlite3.Connection, ticket_id: int) -> list[dict]:
+    """The cases an 出件 ticket was taken to collect (`ticket_cases`, api/handout.py): [{id, number}], by id."""
+    return [{"id": r[0], "number": r[1]} for r in conn.execute(
+        "SELECT c.id, c.number FROM ticket_cases l JOIN cases c ON c.id = l.case_id WHERE l.ticket_id=?"
+        " ORDER BY c.id", (ticket_id,))]
+
+
 class Views:
     def __init__(self, cfg: HallConfig):
         self.cfg = cfg
@@ -142,6 +149,9 @@ class Views:
         out["waiting_ahead"], out["estimated_wait_s"] = (0, 0)
         if row["status"] == "waiting":
             out["waiting_ahead"], out["estimated_wait_s"] = self._estimate(conn, row)
+        cases = ticket_cases(conn, ticket_id)
+        if cases:               # an 出件 ticket (others answer without: TicketOut says case null, cases [])
+            out["case"], out["cases"] = cases[0], cases
         return out
 
     def _estimate(self, conn: sqlite3.Connection, t: sqlite3.Row) -> tuple[int, int]:
