@@ -27,7 +27,7 @@ STEP_NAMES = {
     "resumed": ("恢复计时", "clock resumed"), "extended": ("延期", "time limit extended"),
     "reported": ("上报审批", "reported to the higher authority"), "task_decided": ("部门办结", "a department decided"),
     "decided": ("办结", "decided"), "ready": ("待取件", "ready to collect"), "delivered": ("已出件", "handed out"),
-    "withdrawn": ("撤回", "withdrawn"),
+    "withdrawn": ("撤回", "withdrawn"), "parcel_received": ("收到邮寄材料", "materials received by post"),
 }
 
 
