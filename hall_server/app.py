@@ -27,6 +27,7 @@ from .api import (
     health,
     identity,
     kiosks,
+    lockers,
     office,
     outbox,
     screen,
@@ -61,7 +62,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
-                   outbox, courier, handout):
+                   outbox, courier, handout, lockers):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

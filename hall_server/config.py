@@ -21,6 +21,7 @@ from .cases.config import CalendarTable, CasesPolicy
 from .courier.config import CourierPolicy
 from .hardware.config import DeviceConfig, check_devices
 from .hardware.config import DeviceKind as DeviceKind  # the device models moved; imported from here too
+from .lockers.config import LockerPolicy
 from .notify.config import SmsPolicy
 from .seats.config import Seat, SeatMonitoring, check_seats
 
@@ -262,6 +263,7 @@ class HallConfig(_Strict):
     calendar: CalendarTable = CalendarTable()
     sms: SmsPolicy = SmsPolicy()
     courier: CourierPolicy = CourierPolicy()
+    lockers: LockerPolicy = LockerPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
