@@ -77,7 +77,9 @@ async def seed(port: int, tokens: dict[str, str], own_matters: dict[int, list[st
 
 
 class CpuMeter:
-    """CPU seconds used by the server process and by this load generator over a phase."""
+    """CPU used over a phase by the server process, by its child processes (the seat worker, the announcer's
+    render worker and the programs they run), by this load generator, and by everything else on the machine
+    (other users' processes: the noise), each in % of one core."""
 
     def __init__(self, server_pid: int):
         self.server = psutil.Process(server_pid)
@@ -88,19 +90,38 @@ class CpuMeter:
         t = psutil.cpu_times()
         return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
 
+    @staticmethod
+    def _used(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
+
+    def _children(self) -> dict[int, float]:
+        out = {}
+        for k in self.server.children(recursive=True):
+            try:
+                out[k.pid] = self._used(k)
+            except psutil.Error:
+                pass
+        return out
+
     def __enter__(self):
         self.t0 = time.perf_counter()
-        s, m = self.server.cpu_times(), self.me.cpu_times()
-        self.s0, self.m0, self.b0 = s.user + s.system, m.user + m.system, self._busy()
+        self.s0, self.m0, self.k0, self.b0 = (self._used(self.server), self._used(self.me), self._children(),
+                                              self._busy())
         return self
 
     def __exit__(self, *exc):
         el = time.perf_counter() - self.t0
-        s, m = self.server.cpu_times(), self.me.cpu_times()
-        server, mine = s.user + s.system - self.s0, m.user + m.system - self.m0
+        server, mine = self._used(self.server) - self.s0, self._used(self.me) - self.m0
+        kids = sum(v - self.k0.get(pid, 0.0) for pid, v in self._children().items())   # new ones: all of it
         self.server_pct = 100 * server / el
+        self.children_pct = 100 * kids / el
         self.loadgen_pct = 100 * mine / el
-        self.other_pct = max(0.0, 100 * (self._busy() - self.b0 - server - mine) / el)
+        self.other_pct = max(0.0, 100 * (self._busy() - self.b0 - server - kids - mine) / el)
+
+    def fields(self) -> dict[str, float]:
+        return {"server_cpu_pct": self.server_pct, "children_cpu_pct": self.children_pct,
+                "loadgen_cpu_pct": self.loadgen_pct, "other_cpu_pct": self.other_pct}
 
 
 async def mixed_phase(port: int, tokens: dict[str, str], windows: list[int], own_matters: dict[int, list[str]],

@@ -91,8 +91,7 @@ def scenario(name: str, base: Path, cfg, args, old_tickets: int) -> dict:
         with load.CpuMeter(srv.proc.pid) as cpu:
             out["mixed"] = await load.mixed_phase(srv.port, tokens, windows, own, args.mixed_s, args.call_rate,
                                                   args.issue_rate)
-        out["mixed"].update(server_cpu_pct=cpu.server_pct, loadgen_cpu_pct=cpu.loadgen_pct,
-                            other_cpu_pct=cpu.other_pct)
+        out["mixed"].update(cpu.fields())
         print(f"[{name}] quiet hall: one window calling every 0.5 s …", flush=True)
         out["quiet"] = await load.quiet_phase(srv.port, tokens, windows[0], 40, 0.5)
         out["waiting_before_issue"] = await load.waiting(srv.port)
@@ -103,8 +102,7 @@ def scenario(name: str, base: Path, cfg, args, old_tickets: int) -> dict:
         with load.CpuMeter(srv.proc.pid) as cpu:
             out["issue"] = await load.throughput_phase(srv.port, tokens, all_matters, args.clients, 1.0,
                                                        args.issue_s)
-        out["issue"].update(server_cpu_pct=cpu.server_pct, loadgen_cpu_pct=cpu.loadgen_pct,
-                            other_cpu_pct=cpu.other_pct)
+        out["issue"].update(cpu.fields())
         out["waiting_after"] = await load.waiting(srv.port)
 
     srv.rss.mark()
@@ -131,7 +129,7 @@ def bare_phase(name: str, base: Path, args, matters: list[str]) -> dict:
                                                     path="/tickets"))
     finally:
         srv.stop()
-    out.update(server_cpu_pct=cpu.server_pct, loadgen_cpu_pct=cpu.loadgen_pct, other_cpu_pct=cpu.other_pct)
+    out.update(cpu.fields())
     return out
 
 
@@ -229,8 +227,9 @@ def report(res: dict, cmd: str) -> str:
         "",
         f"Machine: {mc['cpus']} CPUs ({mc['cpu_model'] or 'model unknown'}), {mc['os']}, Python {mc['python']}, "
         f"SQLite {mc['sqlite']}; data on {mc['disk']}. Server: {mc['server']}; code at `{mc['revision']}`. "
-        f"Load average before the run: {', '.join(f'{x:.2f}' for x in mc['load_before'])} — the machine is "
-        "shared, so CPU used by other processes during each phase is reported below.",
+        f"Load average before the run: {', '.join(f'{x:.2f}' for x in mc['load_before'])}, after it: "
+        f"{', '.join(f'{x:.2f}' for x in res.get('load_after', ()))} — the machine is shared, so CPU used by "
+        "other processes during each phase is reported below.",
         "",
         f"**Raw limit** — SQLite's durable single-commit rate on the same disk, same run (WAL, "
         f"`synchronous=FULL`, one 200-byte INSERT per transaction, {res['raw']['seconds']:.0f} s before and "
@@ -259,14 +258,14 @@ def report(res: dict, cmd: str) -> str:
             f"the HTTP response (negative = event before response). Waiting tickets: {s['waiting_before_mixed']} "
             f"before, {s['waiting_before_issue']} after. Scheduling lag of the load generator p99 "
             f"{ms(m['call_lag_p99'])} ms (calls) / {ms(m['issue_lag_p99'])} ms (issues). CPU (% of one core): server "
-            f"{m['server_cpu_pct']:.0f} %, load generator {m['loadgen_cpu_pct']:.0f} %, other processes on the "
-            f"machine {m['other_cpu_pct']:.0f} %."]
+            f"{m['server_cpu_pct']:.0f} %, its child processes {m['children_cpu_pct']:.0f} %, load generator "
+            f"{m['loadgen_cpu_pct']:.0f} %, other processes on the machine {m['other_cpu_pct']:.0f} %."]
         lines += [
             f"Issue phase: {i['tickets']} tickets in {i['seconds']:.0f} s in {i['commits']} commits, errors "
             f"{i['errors'] or 'none'}; waiting tickets at the end {s['waiting_after']}. CPU: server "
-            f"{i['server_cpu_pct']:.0f} % (≈ {10 * i['server_cpu_pct'] / i['rate']:.1f} ms of CPU per ticket), "
-            f"load generator {i['loadgen_cpu_pct']:.0f} %, other processes on the machine "
-            f"{i['other_cpu_pct']:.0f} %.",
+            f"{i['server_cpu_pct']:.0f} % (≈ {10 * i['server_cpu_pct'] / i['rate']:.2f} ms of CPU per ticket), "
+            f"its child processes {i['children_cpu_pct']:.0f} %, load generator {i['loadgen_cpu_pct']:.0f} %, "
+            f"other processes on the machine {i['other_cpu_pct']:.0f} %.",
             f"Bare endpoint: {bare['tickets']} requests in {bare['seconds']:.0f} s, errors {bare['errors'] or 'none'}; "
             f"CPU: its server {bare['server_cpu_pct']:.0f} %, load generator {bare['loadgen_cpu_pct']:.0f} %, other "
             f"processes {bare['other_cpu_pct']:.0f} %.",
@@ -381,7 +380,7 @@ def main() -> int:
     res["raw"] = {"rate": statistics.median(per_s), "per_second": per_s, "seconds": args.raw_s,
                   "runs": raws, "p50": statistics.median(r["p50"] for r in raws),
                   "p99": max(r["p99"] for r in raws)}
-    res["total_s"] = time.perf_counter() - t0
+    res["total_s"], res["load_after"] = time.perf_counter() - t0, os.getloadavg()
     cmd = ".venv/bin/python bench/run.py" + "".join(f" {a}" for a in sys.argv[1:])
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     (ROOT / "bench" / "out" / "results.json").write_text(json.dumps(res, indent=1, default=str))
