@@ -9,6 +9,8 @@ own body (`{"error": {"code", "message_zh", "message_en"}}`), so the page shows 
     GET  /api/tickets/lookup    ?q=A001 | a scanned status URL | an id → the ticket's status
     POST /api/cases/lookup      {"q": "XL-20261124-0012" | a scanned /c/… URL} or {"swipe"} → the cases found, each
                                 as the public status shows it, with the QR code (SVG) of its status page
+    POST /api/cases/handout-ticket  {"number", "swipe"?} → an 出件 ticket to collect a ready result at the 出件
+                                window, as POST /api/tickets answers
     GET  /api/events            Server-Sent Events: swipe, card_error, state
     GET  /api/speech.wav        ?text=… → a spoken prompt (elder mode)
     POST /api/devices/{kind}/simulate   {"card": "elder"}, {"paper": "out"} → change a simulated device
@@ -30,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .devices import DeviceUnavailable
 from .hall_client import HallRefused, HallUnreachable
+from .lockers import locker_routes
 from .runtime import UNREACHABLE, Kiosk
 from .speech import SpeechUnavailable
 
@@ -47,6 +50,13 @@ class CaseLookupRequest(BaseModel):
     """What a citizen typed or scanned (a case number, a notice's QR code), or the id of their card's swipe."""
     model_config = ConfigDict(extra="forbid")
     q: str | None = Field(default=None, max_length=200)
+    swipe: str | None = Field(default=None, max_length=40)
+
+
+class HandoutTicketRequest(BaseModel):
+    """A ready case's number (as the case query showed it) and, when the citizen swiped, the swipe's id."""
+    model_config = ConfigDict(extra="forbid")
+    number: str | None = Field(default=None, max_length=40)
     swipe: str | None = Field(default=None, max_length=40)
 
 
@@ -76,6 +86,7 @@ def create_app(kiosk: Kiosk) -> FastAPI:
     app.state.kiosk = kiosk
     templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(locker_routes(kiosk))        # /api/lockers/*, /api/notices/reprint (lockers.py)
 
     @app.exception_handler(HallRefused)
     async def refused(_request: Request, exc: HallRefused) -> JSONResponse:
@@ -110,6 +121,14 @@ def create_app(kiosk: Kiosk) -> FastAPI:
         except ValueError:
             return _error(422, "case_lookup_empty", "请输入受理通知书上的办件编号，或刷身份证",
                           "Type the case number on your notice, or place your ID card on the reader")
+
+    @app.post("/api/cases/handout-ticket", status_code=201, response_model=None)
+    async def handout_ticket(body: HandoutTicketRequest) -> dict | JSONResponse:
+        try:
+            return await kiosk.handout_ticket(body.number, body.swipe)
+        except ValueError:
+            return _error(422, "case_lookup_empty", "请先查询您的办件，再取号领取",
+                          "Look your case up first, then take a ticket to collect it")
 
     @app.get("/api/events")
     async def events(request: Request) -> StreamingResponse:

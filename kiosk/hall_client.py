@@ -81,6 +81,11 @@ class HallClient:
         the public status page shows it, with its query code."""
         return await self._call("POST", "/api/v1/case-lookup", json=body)
 
+    async def handout_ticket(self, kiosk: str, body: dict) -> dict:
+        """An 出件 ticket, to collect a ready result at the 出件 window: `{"number"}` or `{"swipe"}` → the ticket (with
+        `case`, and `print` when the hall printed it itself)."""
+        return await self._call("POST", "/api/v1/handout-tickets", json={**body, "kiosk": kiosk})
+
     async def swipe(self, kiosk: str, card: dict) -> dict:
         """Post a card the kiosk's reader decoded; the server keeps only masked forms and a keyed hash."""
         return await self._call("POST", "/api/v1/swipes", json={"kiosk": kiosk, "card": card})

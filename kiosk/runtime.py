@@ -139,6 +139,32 @@ class Kiosk:
             if (exc.body.get("error") or {}).get("code") == "hall_closed":
                 self._spawn(self.refresh())
             raise
+        return await self._printed(ticket)
+
+    async def handout_ticket(self, number: str | None, swipe: str | None) -> dict:
+        """An 出件 ticket for a ready case (统一出件): by the swiped card (every ready case of the applicant), else by
+        the case number — also when the swipe has run out meanwhile. Printed here as any ticket."""
+        try:
+            if swipe:
+                try:
+                    ticket = await self.client.handout_ticket(self.name, {"swipe": swipe})
+                except HallRefused as exc:
+                    code = (exc.body.get("error") or {}).get("code")
+                    if not number or code not in ("swipe_expired", "swipe_not_found", "swipe_other_kiosk"):
+                        raise
+                    ticket = await self.client.handout_ticket(self.name, {"number": number})
+            elif number:
+                ticket = await self.client.handout_ticket(self.name, {"number": number})
+            else:
+                raise ValueError("no case number and no swipe")
+        except HallRefused as exc:
+            if (exc.body.get("error") or {}).get("code") == "hall_closed":
+                self._spawn(self.refresh())
+            raise
+        return await self._printed(ticket)
+
+    async def _printed(self, ticket: dict) -> dict:
+        """A ticket the hall issued, printed here (unless the hall printed it), with its status page's QR code."""
         # the ticket is committed on the hall: from here on nothing may fail the answer, or the citizen loses it
         hall = self.hall or await self._hall_or_empty()
         url = status_url(hall, self.client.server, ticket["id"])

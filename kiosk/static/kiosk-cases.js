@@ -2,8 +2,9 @@
 // scans the QR code of a notice with the hand scanner, or swipes their ID card, and sees the status of their
 // case(s) as the public status page shows it (no name, phone or ID number), with the QR code of that page for
 // their phone. Everything goes through the kiosk program's POST /api/cases/lookup; kiosk.js owns the screens,
-// the swipe, elder mode and the idle reset, and hands this module what it needs (`ui`).
-import { CASE_HANDOUT, CASE_MESSAGES, CASE_OUTCOME, CASE_STATUS } from "./kiosk-words.js";
+// the swipe, elder mode and the idle reset, and hands this module what it needs (`ui`). A result ready at the 出件
+// window offers an 出件 ticket (POST /api/cases/handout-ticket), shown and printed as any ticket (ui.showTicket).
+import { CASE_COLLECT, CASE_HANDOUT, CASE_MESSAGES, CASE_OUTCOME, CASE_STATUS } from "./kiosk-words.js";
 
 const PER_PAGE = [4, 2];              // cases per page when a swipe finds several: [normal, elder]
 const STEPS_SHOWN = [4, 2];           // the latest steps on the detail, [normal, elder] (the phone page has them all)
@@ -167,8 +168,13 @@ export function caseQuery(ui) {
       side.push(h("button", { type: "button", class: "btn", "data-test-id": "case-list", on: () => { C.at = null; render(); } },
         bi("我的全部办件", "All my cases")));
     }
-    side.push(againButton(), h("button", { type: "button", class: "btn primary", "data-test-id": "case-done", on: ui.resetAll },
-      bi("完成", "Done")));
+    const collect = c.status === "ready" && c.via === "window";
+    if (collect) {
+      side.unshift(h("button", { type: "button", class: "btn big primary", "data-test-id": "case-take-ticket",
+        on: () => takeTicket(c) }, bi(...CASE_COLLECT.take)), pair("p", { class: "qr-caption" }, CASE_COLLECT.hint));
+    }
+    side.push(againButton(), h("button", { type: "button", class: collect ? "btn" : "btn primary", "data-test-id": "case-done",
+      on: ui.resetAll }, bi("完成", "Done")));
     out.replaceChildren(h("div", { class: "case-detail", "data-test-id": "case-detail", "data-status": c.status },
       // focusable: in elder mode a long case may scroll, and a keyboard must reach it too
       h("div", { class: "case-info", tabindex: "0", role: "region", "aria-label": `办件 ${c.number}` }, info),
@@ -176,6 +182,31 @@ export function caseQuery(ui) {
     if (announce) {
       ui.live(`${c.number} ${words[0]}`);
       ui.speak(`${c.matter_name}，${words[0]}`);
+    }
+  }
+
+  // 出件: a ticket to collect the result at the 出件 window — by the swipe when the case was found by one (all the
+  // applicant's ready results on one ticket), else by its number
+  async function takeTicket(c) {
+    if (C.busy) return;
+    C.busy = true;
+    ui.hideError();
+    const button = $("case-take-ticket");
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    try {
+      const swipe = C.asked && C.asked.swipe;
+      const res = await ui.api("POST", "/api/cases/handout-ticket", { number: c.number, ...(swipe ? { swipe } : {}) });
+      if (swipe) ui.endSwipe();
+      C.busy = false;
+      ui.showTicket(res);
+    } catch (err) {
+      ui.showError(err);
+      ui.live(err.message_zh);
+      ui.speak(err.message_zh);
+    } finally {
+      C.busy = false;
+      if (button.isConnected) { button.disabled = false; button.removeAttribute("aria-busy"); }
     }
   }
 

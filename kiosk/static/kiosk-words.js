@@ -35,6 +35,9 @@ export const CASE_STATUS = { received: ["已收件，等待受理", "Received, w
 export const CASE_OUTCOME = { approved: ["准予办理", "approved"], rejected: ["不予批准", "not approved"] };
 export const CASE_HANDOUT = { window: ["请带上身份证和受理通知书到出件窗口领取", "Bring your ID card and the notice to the hand-out window"],
   mail: ["结果将邮寄给您", "The result will be posted to you"], locker: ["请到大厅智能柜取件", "Collect it from the hall's lockers"] };
+// 出件: a ready case collected at the 出件 window takes a ticket of its own, called there ahead of new intake
+export const CASE_COLLECT = { take: ["取号领取", "Take a ticket to collect"],
+  hint: ["取号后请留意叫号，带上身份证和受理通知书到出件窗口领取", "Take a ticket, wait to be called, and bring your ID card and the notice"] };
 export const CASE_MESSAGES = {
   case_lookup_empty: ["请输入受理通知书上的办件编号，或刷身份证", "Type the case number on your notice, or place your ID card on the reader."],
   none_number: ["没有找到办件 {q}，请核对受理通知书上的编号后重新输入", "No case {q}: check the number on your notice and type it again."],

@@ -12,6 +12,7 @@ import { api, en, h } from "./terminal_api.js";
 import { CasePanel } from "./case_panel.js";
 import { WindowCases } from "./window_cases.js";
 import { explain, matterFacts, pickedStates, statePicker } from "./case_words.js";
+import "./handout.js";        // 统一出件: the hand-out view of an 出件 ticket's cases, the 出件 window's lists
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
 const n = Number(document.body.dataset.window);

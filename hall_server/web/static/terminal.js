@@ -17,7 +17,8 @@ const KEYS = { 1: "call-next", 2: "recall", 3: "start", 4: "skip", 5: "finish", 
   8: "resume", 9: "open", 0: "close" };
 const PRIORITY = { normal: ["普通", "regular"], elderly: ["老年人优先", "elderly, priority"],
   disabled: ["残疾人优先", "disabled, priority"], veteran: ["军人优先", "military / veteran, priority"],
-  pregnant: ["孕妇优先", "pregnant, priority"], appointment: ["预约优先", "appointment, priority"] };
+  pregnant: ["孕妇优先", "pregnant, priority"], appointment: ["预约优先", "appointment, priority"],
+  handout: ["出件优先", "collecting a result, priority"] };
 const STATE = { closed: ["已关窗", "closed"], open: ["空闲", "open, free"], paused: ["暂停", "paused"],
   serving: ["办理中", "serving"] };
 const STATUS = { called: ["已呼叫，等候到达", "called, waiting for the citizen"],
