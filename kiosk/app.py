@@ -32,7 +32,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .devices import DeviceUnavailable
 from .hall_client import HallRefused, HallUnreachable
-from .lockers import locker_routes
 from .runtime import UNREACHABLE, Kiosk
 from .speech import SpeechUnavailable
 
@@ -86,7 +85,6 @@ def create_app(kiosk: Kiosk) -> FastAPI:
     app.state.kiosk = kiosk
     templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(locker_routes(kiosk))        # /api/lockers/*, /api/notices/reprint (lockers.py)
 
     @app.exception_handler(HallRefused)
     async def refused(_request: Request, exc: HallRefused) -> JSONResponse:
