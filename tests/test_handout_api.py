@@ -255,12 +255,15 @@ def test_handed_out_to_a_proxy_with_the_id_masked_and_the_collection_receipt_pri
                   "领取人签名", "本回执一式两份"):
         assert squash(words) in flat, (words, text)
     assert not FULL_ID.search(text) and "13700001111" not in text
-    assert_error(deliver(client, ready(client), {}), 422, "collector_required")
 
     # the A4 page says the same
     page = client.get(f"/cases/{case['id']}/notice/collection", headers=client.handout)
     assert page.status_code == 200 and "领取回执" in page.text and collector["id_masked"] in page.text
     assert COLLECTOR_ID not in page.text
+
+
+def test_a_hand_out_at_the_window_without_the_collector_is_422(client):
+    assert_error(deliver(client, ready(client), {}), 422, "collector_required")
 
 
 def test_the_collection_receipt_is_only_for_results_handed_out_at_a_window():
