@@ -19,6 +19,8 @@ class Person(Body):
 
 class Collector(Person):
     proxy: bool = Field(default=False, description="代领: collected for the applicant with an authorisation")
+    authorisation: str | None = Field(default=None, max_length=200, description="代领: the authorisation seen "
+                                      "(委托书, its date or number); required when proxy")
 
 
 class Material(Body):

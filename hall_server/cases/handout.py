@@ -34,8 +34,8 @@ def ready(conn: sqlite3.Connection, ctx: CaseContext, who: Principal, case_id: i
     return Change(case_id, events)
 
 
-def deliver(conn: sqlite3.Connection, ctx: CaseContext, who: Principal, case_id: int, collector: dict | None,
-            waybill: str | None = None) -> Change:
+def deliver(conn: sqlite3.Connection, ctx: CaseContext, who: Principal, case_id: int,
+            collector: dict | None = None, waybill: str | None = None) -> Change:
     events: list[dict] = []
     row = load(conn, case_id, "deliver", ("ready",))
     handout = json.loads(row["handout"]) if row["handout"] else {"via": "window"}
@@ -51,7 +51,14 @@ def deliver(conn: sqlite3.Connection, ctx: CaseContext, who: Principal, case_id:
         person = _person(ctx, collector, "领取人")
         person.pop("hash", None)
         person["proxy"] = bool(collector.get("proxy"))
+        if person["proxy"]:
+            if not (collector.get("authorisation") or "").strip():
+                raise Unprocessable("authorisation_required", "代领须登记委托书（authorisation）",
+                                    "a proxy collector (代领) needs the authorisation noted: `collector.authorisation`")
+            person["authorisation"] = collector["authorisation"].strip()
         handout["collector"] = person
+        w = conn.execute("SELECT number FROM windows WHERE clerk=?", (who.username,)).fetchone()
+        handout["window"] = w[0] if w else None
     now = ctx.now()
     handout["delivered_by"] = who.username
     set_fields(conn, case_id, now, status="delivered", delivered_at=ts(now), closed_at=ts(now),

@@ -182,7 +182,8 @@ function collectorForm(c) {
       authBox.focus();
       return;
     }
-    const collector = { name, proxy: proxyBox.checked, ...(idNumber ? { id_number: idNumber } : {}) };
+    const collector = { name, proxy: proxyBox.checked, ...(idNumber ? { id_number: idNumber } : {}),
+      ...(proxyBox.checked ? { authorisation: "授权委托书及委托人身份证复印件已核验 / authorisation and ID copy checked" } : {}) };
     act(c, "deliver", { collector });
   });
   proxyBox.addEventListener("change", () => {
