@@ -11,6 +11,8 @@ own body (`{"error": {"code", "message_zh", "message_en"}}`), so the page shows 
                                 as the public status shows it, with the QR code (SVG) of its status page
     POST /api/cases/handout-ticket  {"number", "swipe"?} → an 出件 ticket to collect a ready result at the 出件
                                 window, as POST /api/tickets answers
+    GET  /api/lockers/info, POST /api/lockers/pickup, GET /api/lockers/pickups/{token}, POST /api/notices/reprint
+                                locker pickup and the 受理通知书 printed again (24-hour mode): lockers.py
     GET  /api/events            Server-Sent Events: swipe, card_error, state
     GET  /api/speech.wav        ?text=… → a spoken prompt (elder mode)
     POST /api/devices/{kind}/simulate   {"card": "elder"}, {"paper": "out"} → change a simulated device
@@ -32,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .devices import DeviceUnavailable
 from .hall_client import HallRefused, HallUnreachable
+from .lockers import locker_routes
 from .runtime import UNREACHABLE, Kiosk
 from .speech import SpeechUnavailable
 
@@ -85,6 +88,7 @@ def create_app(kiosk: Kiosk) -> FastAPI:
     app.state.kiosk = kiosk
     templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(locker_routes(kiosk))        # /api/lockers/*, /api/notices/reprint (lockers.py)
 
     @app.exception_handler(HallRefused)
     async def refused(_request: Request, exc: HallRefused) -> JSONResponse:

@@ -357,9 +357,10 @@ def test_an_acceptance_notice_printed_again_at_the_kiosk(client):
     body = {"number": case["number"], "query_code": case["query_code"], "kiosk": "kiosk7"}
     r = client.post("/api/v1/kiosk/acceptance-notice", json=body, headers=client.kiosk)
     assert r.status_code == 200, r.text
-    notice = r.json()["notice"]                          # no hall printer for kiosk7: the kiosk prints it
-    assert notice["title"] == "受理通知书" and notice["number"] == case["number"]
-    assert any(e["label"] == "查询码" and e["text"] == case["query_code"] for e in notice["entries"])
+    document = r.json()["document"]                      # no hall printer for kiosk7: the kiosk prints it
+    assert document["title"] == "受理通知书" and case["number"] in document["reference"]
+    assert {"label": "查询码", "value": case["query_code"], "sep": "："} in document["lines"]
+    assert document["qr_url"].endswith(f"/c/{case['query_code']}")
     wrong = {**body, "query_code": "x" * 16}
     assert_error(client.post("/api/v1/kiosk/acceptance-notice", json=wrong, headers=client.kiosk), 404,
                  "case_not_matched")

@@ -5,8 +5,9 @@
 The case number alone is not enough (numbers run in sequence): the citizen proves the case is theirs with its
 query code (on the notice and in the acceptance SMS) or by swiping the applicant's ID card. A kiosk whose
 printer the hall owns (a [[devices]] printer with kiosk = …) has it printed there: `{"printed": {ok, device}}`;
-otherwise the answer carries the notice's content (`notice`: what cases/notices.py `notice_for` says, the
-same words as the window's printout) for the kiosk program to print on its own printer. Either way a
+otherwise the answer carries the printout (`document`: the fields of drivers/printer/notice.py's `Notice`, laid
+out by cases/notices.py `printed` as at the windows; each line a string, a Field {label, value, sep} or a
+SignLine {label, blank}) for the kiosk program to print on its own printer, at its own width. Either way a
 `notice.reprinted` event records it (the case number and the kiosk, no name).
 """
 from __future__ import annotations
@@ -82,7 +83,7 @@ async def reprint(body: ReprintRequest, request: Request, hall: Hall = Depends(g
     printer = hall.printing.printer_for(kiosk)
     answer: dict = {"case": row["id"], "number": number, "notice_kind": "acceptance"}
     if printer is None:
-        answer["notice"] = dataclasses.asdict(notice)
+        answer["document"] = dataclasses.asdict(printed(notice, 80))
     else:
         try:
             async with hall.devices.use(printer, wait_s=OPENING_WAIT_S) as dev:

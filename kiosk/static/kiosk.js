@@ -6,7 +6,9 @@
 // language toggle swaps them. Elder mode (长者版) scales the page, shows fewer items per page and speaks short
 // prompts through /api/speech.wav. An idle timer brings the kiosk back to its first screen for the next citizen.
 // The case query (办件查询, POST /api/cases/lookup) lives in kiosk-cases.js.
+// Locker pickup (自助取件) and the 受理通知书 printed again (补打受理通知书) live in kiosk-lockers.js.
 import { caseQuery } from "./kiosk-cases.js";
+import { LOCKER_SCREENS, lockerScreens } from "./kiosk-lockers.js";
 import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpeningWords, spokenNumber, weekWords }
   from "./kiosk-words.js";
 
@@ -17,12 +19,13 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
   const STATE_POLL_MS = 30000;
   const EVENTS_GRACE_MS = 10000;
   const IDLE_WARNING_S = 10;
-  const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "cases", "closed"];
+  const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "cases", ...LOCKER_SCREENS, "closed"];
   const PER_PAGE = { home: [20, 6], group: [8, 4], search: [5, 3] };      // [normal, elder]
   const S = { state: null, screen: "home", elder: false, lead: "zh", group: null, matter: null, from: "home", swipe: null,
     swipeTimer: 0, pages: { home: 0, group: 0, search: 0 }, busy: false, lastActive: Date.now(), idleDeadline: 0,
     ticketDeadline: 0, eventsDownSince: null, stateFailed: false, audio: null, lookupDone: false, scan: "", scanAt: 0 };
   let cases = null;          // the case query (kiosk-cases.js), made in wire()
+  let lockers = null;        // locker pickup and the notice reprint (kiosk-lockers.js), made in wire()
 
   // -- little helpers ---------------------------------------------------------------------------------------
   const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
@@ -416,6 +419,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     live(d.greeting_zh || "您好");
     speak(d.greeting_zh);
     if (S.screen === "cases") cases.bySwipe(d);         // swiped to find their cases
+    if (LOCKER_SCREENS.includes(S.screen)) lockers.bySwipe(d);
   }
 
   function renderSwipe() {
@@ -535,6 +539,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     $("lookup-input").value = "";
     $("lookup-result").hidden = true;
     if (cases) cases.reset();
+    if (lockers) lockers.reset();
     setLead("zh");
     setElder(false);
     S.group = S.matter = null;
@@ -601,6 +606,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     const on = (id, f) => $(id).addEventListener("click", f);
     on("back", () => {
       if (S.screen === "cases" && cases.back()) return;
+      if (LOCKER_SCREENS.includes(S.screen) && lockers.back()) return;
       if (S.screen === "matter" && ["group", "search"].includes(S.from)) show(S.from); else goHome();
     });
     on("lang-toggle", () => setLead(S.lead === "zh" ? "en" : "zh"));
@@ -611,6 +617,9 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     cases = caseQuery({ $, h, bi, pair, api, show, speak, live, showError, hideError, endSwipe, resetAll, showTicket,
       state: () => S.state, elder: () => S.elder, swipe: () => S.swipe });
     cases.wire();
+    lockers = lockerScreens({ $, h, bi, pair, api, show, speak, live, showError, hideError, endSwipe, resetAll,
+      state: () => S.state, elder: () => S.elder, swipe: () => S.swipe, screen: () => S.screen });
+    lockers.wire();
     on("open-cases", () => cases.open());
     on("closed-cases", () => cases.open());
     on("take-ticket", takeTicket);
