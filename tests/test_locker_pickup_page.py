@@ -34,7 +34,7 @@ kind = "locker"
 url = "sim://locker?boards=2&locks=24&timeout=0.2&retries=1"
 poll_s = 30
 """, encoding="utf-8")
-    srv = ServerProcess(tmp / "data", config=config)
+    srv = ServerProcess(tmp / "data", config=config, keep_port=True)       # the kiosk finds it after a restart
     srv.start()
     srv.admin_http = srv.client(headers=srv.admin())
     token = srv.make_user("kioskpickup", "kiosk")["Authorization"].removeprefix("Bearer ")
@@ -93,14 +93,32 @@ def pickup_code(hall, case_id: int) -> str:
     return text.split("取件码")[1][:6]
 
 
-def test_at_22_00_a_result_is_collected_with_the_pickup_code(hall, page):
+def in_a_locker(hall) -> tuple[dict, dict]:
+    """A decided case loaded into a compartment whose door stands open: (the case, the answer's locker)."""
     admin = hall.admin_http
     case = accepted(hall)
     admin.post(f"/api/v1/cases/{case['id']}/decide", json={"outcome": "approved"}).raise_for_status()
-    loaded = admin.post(f"/api/v1/cases/{case['id']}/locker").raise_for_status().json()["locker"]
+    return case, admin.post(f"/api/v1/cases/{case['id']}/locker").raise_for_status().json()["locker"]
+
+
+def status_of(hall, case_id: int) -> str:
+    return hall.admin_http.get(f"/api/v1/cases/{case_id}").json()["status"]
+
+
+def type_code(page, code: str) -> None:
+    expect(page.get_by_test_id("locker-form")).to_be_visible()
+    for digit in code:                                                          # the on-screen keypad
+        page.get_by_test_id(f"locker-key-{digit}").click()
+    expect(page.get_by_test_id("locker-code")).to_have_value(code)
+    page.get_by_test_id("locker-submit").click()
+
+
+def test_at_22_00_a_result_is_collected_with_the_pickup_code(hall, page):
+    admin = hall.admin_http
+    case, loaded = in_a_locker(hall)
     where = loaded["compartment"]
     simulate(hall, shut=True, board=loaded["board"], lock=loaded["lock"])          # the clerk shuts it
-    until(lambda: admin.get(f"/api/v1/cases/{case['id']}").json()["status"] == "ready", what="ready")
+    until(lambda: status_of(hall, case["id"]) == "ready", what="ready")
     code = pickup_code(hall, case["id"])
 
     expect(page.locator(".closed-self")).to_contain_text("智能柜取件")               # the landing says so
@@ -113,10 +131,7 @@ def test_at_22_00_a_result_is_collected_with_the_pickup_code(hall, page):
     page.get_by_test_id("locker-submit").click()
     expect(page.get_by_test_id("error")).to_contain_text("还可输入 4 次")
     page.get_by_test_id("error-close").click()
-    for digit in code:                                                          # the on-screen keypad
-        page.get_by_test_id(f"locker-key-{digit}").click()
-    expect(page.get_by_test_id("locker-code")).to_have_value(code)
-    page.get_by_test_id("locker-submit").click()
+    type_code(page, code)
     door = page.get_by_test_id(f"locker-door-{where}")
     expect(door).to_have_attribute("data-state", "open")
     expect(door.get_by_test_id("locker-state")).to_contain_text("关好柜门")
@@ -150,3 +165,36 @@ def test_at_22_00_an_acceptance_notice_is_printed_again_at_the_kiosk(hall, page)
     assert "受理通知书" in printed and case["number"] in printed and case["query_code"] in printed
     events = httpx.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 1000}).json()["events"]
     assert [e["data"]["number"] for e in events if e["type"] == "notice.reprinted"] == [case["number"]]
+
+
+def test_a_hall_killed_while_a_door_stands_open_loses_nothing(hall, page):
+    """kill -9 while a result is being loaded, and again while it is being collected: the restarted hall reads the
+    doors (its simulated board starts with every door shut, as if shut meanwhile) and finishes each, once."""
+    case, loaded = in_a_locker(hall)
+    hall.kill()
+    hall.start()
+    until(lambda: status_of(hall, case["id"]) == "ready", what="the load finished after the restart")
+    code = pickup_code(hall, case["id"])
+    page.get_by_test_id("closed-lockers").click()
+    type_code(page, code)
+    door = page.get_by_test_id(f"locker-door-{loaded['compartment']}")
+    expect(door).to_have_attribute("data-state", "open")
+    hall.kill()
+    expect(door).to_have_attribute("data-door", "unknown")                     # the page says it cannot tell
+    expect(door.get_by_test_id("locker-state")).to_contain_text("暂时无法确认")
+    assert status_of_offline(hall, case["id"]) == "ready"                     # not delivered while unseen
+    hall.start()
+    expect(door).to_have_attribute("data-state", "delivered")
+    events = httpx.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 5000}).json()["events"]
+    mine = [e["type"] for e in events if e["data"].get("case") == case["id"] and e["type"] in
+            ("case.ready", "case.delivered", "locker.loaded", "locker.collected")]
+    assert mine == ["case.ready", "locker.loaded", "case.delivered", "locker.collected"]
+    with sqlite3.connect(f"file:{hall.db_path}?mode=ro", uri=True) as db:
+        kinds = [k for (k,) in db.execute("SELECT kind FROM outbox WHERE case_id=? ORDER BY id", (case["id"],))]
+    assert kinds.count("ready_locker") == 1
+
+
+def status_of_offline(hall, case_id: int) -> str:
+    """The case's status read from the database of a hall that is down."""
+    with sqlite3.connect(f"file:{hall.db_path}?mode=ro", uri=True) as db:
+        return db.execute("SELECT status FROM cases WHERE id=?", (case_id,)).fetchone()[0]

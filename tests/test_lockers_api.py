@@ -22,6 +22,7 @@ from hall_server.app import create_app
 from hall_server.hardware.config import DeviceConfig
 from hall_server.lockers import codes
 from hall_server.lockers.config import CompartmentRange, LockerPolicy
+from hall_server.notify.config import SmsPolicy
 from hall_server.runtime import Hall
 
 LOCKER = "test-lockers"
@@ -202,6 +203,26 @@ def _mark_sent(conn, msg_id):
     return Change()
 
 
+def test_the_code_reaches_the_simulated_modem_then_is_masked_in_the_outbox(tmp_path, district_cfg, clock,
+                                                                          monkeypatch):
+    monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setattr(codes, "new_code", lambda: CODE)
+    cfg = locker_config(district_cfg)
+    modem = DeviceConfig(name="sms-modem", kind="sms", url="sim://sms", poll_s=300)
+    cfg = cfg.model_copy(update={"devices": (*cfg.devices, modem), "sms": SmsPolicy(device="sms-modem")})
+    with running(tmp_path, cfg, clock) as c:
+        clerk = clerk_at(c, 1)
+        case = decided(c, clerk)
+        load(c, clerk, case["id"])
+        shut(c, 1, 1)
+        sim = c.hall.devices.devices["sms-modem"].device.simulator
+        sent = until(lambda: [m for m in sim.sent if CODE in m.text], what="the SMS with the code")
+        assert sent[0].number.endswith("13800000000") and case["number"] in sent[0].text
+        text = until(lambda: (m := [m for m in outbox(c) if m["kind"] == "ready_locker"]) and m[0]["status"] == "sent"
+                     and CODE not in m[0]["text"] and m[0]["text"], what="the outbox text masked")
+        assert codes.MASK in text
+
+
 def test_a_stuck_door_goes_out_of_service_with_an_alert_and_the_next_is_used(client):
     clerk = clerk_at(client, 1)
     fault(client, "stuck", board=1, lock=1)
@@ -213,6 +234,25 @@ def test_a_stuck_door_goes_out_of_service_with_an_alert_and_the_next_is_used(cli
     assert_error(client.post("/api/v1/lockers/compartments/1-01/in-service", headers=clerk), 403)
     r = client.post("/api/v1/lockers/compartments/1-01/in-service", headers=client.tech)
     assert r.status_code == 200 and r.json()["state"] == "free"
+
+
+def test_a_door_stuck_at_pickup_keeps_the_result_until_staff_take_it_back(client):
+    clerk = clerk_at(client, 1)
+    ready, code = loaded(client, clerk)
+    fault(client, "stuck", board=1, lock=1)
+    err = assert_error(client.post("/api/v1/lockers/pickup", json={"code": code}, headers=client.kiosk), 409,
+                       "compartment_fault")
+    assert "仍在柜内" in err["message_zh"]
+    held = compartment(client, "1-01")
+    assert held["state"] == "out_of_service" and held["case"]["id"] == ready["id"]
+    assert case_of(client, ready["id"])["status"] == "ready"
+    assert_error(client.post("/api/v1/lockers/pickup", json={"code": code}, headers=client.kiosk), 409,
+                 "compartment_fault")                                   # told again, without trying the door
+    assert_error(client.post("/api/v1/lockers/compartments/1-01/in-service", headers=client.tech), 409)
+    fault(client, "none")                                               # mended
+    r = client.post("/api/v1/lockers/compartments/1-01/take-back", headers=clerk)
+    assert r.status_code == 200 and r.json()["state"] == "emptying"
+    assert case_of(client, ready["id"])["handout"]["via"] == "window"
 
 
 def test_sizes_and_what_cannot_be_loaded(client):
