@@ -121,7 +121,7 @@ def load_opened(conn: sqlite3.Connection, comp_id: int, at: datetime) -> Change:
 
 
 def loaded(conn: sqlite3.Connection, quiet: CaseContext, outbox: Outbox, key: bytes, comp_id: int,
-           at: datetime) -> Change:
+           at: datetime, device: str = "") -> Change:
     """The door of a loading compartment was seen shut: the case goes `ready` (as cases/handout.py `ready`
     writes it, with the compartment), a pickup code is drawn and kept as a hash, and the SMS telling it is put
     in the outbox — one transaction. `quiet`: the cases' context without its notify (this SMS is the one)."""
@@ -133,7 +133,7 @@ def loaded(conn: sqlite3.Connection, quiet: CaseContext, outbox: Outbox, key: by
     if row["status"] != "decided":          # changed meanwhile (handed out at the window…): staff look at it
         _set(conn, comp_id, at, state="out_of_service", note=f"装柜时办件已为「{row['status']}」，请取回核对")
         events.append(event(conn, "out_of_service", at, comp, reason="case_changed"))
-        events.append(alert(conn, at, "locker_check", "", f"{comp['label']} 号格口：办件 {row['number']} 装柜时状态"
+        events.append(alert(conn, at, "locker_check", device, f"{comp['label']} 号格口：办件 {row['number']} 装柜时状态"
                             f"已变为 {row['status']}，请工作人员取回核对 / compartment {comp['label']}: case "
                             f"{row['number']} changed to {row['status']} while it was loaded; take it back and "
                             "check", case_id=row["id"], compartment=comp["label"]))

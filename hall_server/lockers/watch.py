@@ -131,7 +131,7 @@ class DoorWatch:
     def _finish(self, row: sqlite3.Row, now: datetime) -> Callable[[sqlite3.Connection], Change]:
         lk, comp_id = self.lockers, row["id"]
         if row["state"] == "loading":
-            return lambda conn: compartments.loaded(conn, lk.quiet, lk.outbox, lk.key, comp_id, now)
+            return lambda conn: compartments.loaded(conn, lk.quiet, lk.outbox, lk.key, comp_id, now, lk.device)
         if row["state"] == "collecting":
             return lambda conn: pickups.collected(conn, lk.ctx, comp_id, now)
         return lambda conn: compartments.emptied(conn, comp_id, now)
