@@ -106,7 +106,8 @@ def test_the_page_shows_each_step_and_nothing_personal(client, clock):
     act(client, clerk, case["id"], "ready", {"via": "window"})
     html = page(client, case)
     assert state_of(html) == "ready" and "待取件" in html and "出件窗口" in html
-    act(client, clerk, case["id"], "deliver", {"collector": {"name": "李四", "id_number": ID, "proxy": True}})
+    act(client, clerk, case["id"], "deliver", {"collector": {"name": "李四", "id_number": ID, "proxy": True,
+                                                              "authorisation": "授权委托书"}})
     html = page(client, case)
     assert state_of(html) == "delivered" and steps_of(html)[-1] == "delivered" and 'data-live="no"' in html
     assert steps_of(html) == ["received", "supplement_requested", "materials_received", "accepted", "claimed",
