@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from ..store.database import Change
 from ..store.events import append_event
+from ..tasks import cancel_all
 from .base import CaseContext, ts
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,5 @@ class DeadlineWatch:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel_all([self._task])
             self._task = None

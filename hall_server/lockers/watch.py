@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from drivers.locker.base import DoorState
 
 from ..store.database import Change
+from ..tasks import cancel_all
 from . import compartments, pickups, views
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,7 @@ class DoorWatch:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel_all([self._task])
             self._task = None
 
     async def _loop(self) -> None:

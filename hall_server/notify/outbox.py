@@ -18,6 +18,7 @@ from typing import Any
 
 from ..store.database import Change
 from ..store.events import append_event
+from ..tasks import cancel_all
 from .config import SmsPolicy
 
 log = logging.getLogger(__name__)
@@ -229,9 +230,5 @@ class Sender:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel_all([self._task])
             self._task = None
