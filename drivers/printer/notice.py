@@ -6,13 +6,13 @@ them out for the paper the way `write_receipt` lays out a ticket: text encoded b
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from escpos.constants import QR_ECLEVEL_M
 
-from .receipt import LAYOUTS, display_width, encode_text, wrap
+from .receipt import LAYOUTS, display_width, set_size, wrap, write_lines
 
 IDEOGRAPHIC_SPACE = "\u3000"   # two columns wide, so a hanging indent lines up under Chinese text on paper
 HANGING_MAX = 0.4      # a field's label wider than this share of a line is not hung under (the value wraps flush)
@@ -101,12 +101,7 @@ def write_notice(p: Any, notice: Notice) -> None:
     """Send `notice` to `p` (a python-escpos printer object, already open) and cut."""
     lay = LAYOUTS[notice.width]
 
-    def lines(texts: Iterable[str]) -> None:
-        for text in texts:
-            p._raw(encode_text(text) + b"\n")
-
-    def size(w: int, h: int, **style: Any) -> None:
-        p.set(custom_size=True, width=w, height=h, **style)
+    lines, size = partial(write_lines, p), partial(set_size, p)
 
     p.hw("INIT")
     size(1, 1, align="center", bold=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from escpos.constants import QR_ECLEVEL_M
@@ -151,16 +152,22 @@ def number_size(number: str, layout: Layout) -> int:
     return size
 
 
+def write_lines(p: Any, texts: Iterable[str]) -> None:
+    """Each text as one line in the printer's Chinese mode (receipts and notices alike)."""
+    for text in texts:
+        p._raw(encode_text(text) + b"\n")
+
+
+def set_size(p: Any, w: int, h: int, **style: Any) -> None:
+    """Character magnification (and alignment, bold …) for the lines that follow."""
+    p.set(custom_size=True, width=w, height=h, **style)
+
+
 def write_receipt(p: Any, receipt: Receipt) -> None:
     """Send `receipt` to `p` (a python-escpos printer object, already open) and cut."""
     lay = LAYOUTS[receipt.width]
 
-    def lines(texts: Iterable[str]) -> None:
-        for text in texts:
-            p._raw(encode_text(text) + b"\n")
-
-    def size(w: int, h: int, **style: Any) -> None:
-        p.set(custom_size=True, width=w, height=h, **style)
+    lines, size = partial(write_lines, p), partial(set_size, p)
 
     p.hw("INIT")
     size(1, lay.title_height, align="center", bold=True)
