@@ -21,6 +21,7 @@ from .api import (
     courier,
     dashboard,
     devices,
+    evaluations,
     events,
     hall,
     handout,
@@ -62,7 +63,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
-                   outbox, courier, handout, lockers):
+                   outbox, courier, handout, lockers, evaluations):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

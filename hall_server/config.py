@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .cases.config import CalendarTable, CasesPolicy
 from .courier.config import CourierPolicy
+from .feedback.config import FeedbackPolicy
 from .hardware.config import DeviceConfig, check_devices
 from .hardware.config import DeviceKind as DeviceKind  # the device models moved; imported from here too
 from .lockers.config import LockerPolicy
@@ -264,6 +265,7 @@ class HallConfig(_Strict):
     sms: SmsPolicy = SmsPolicy()
     courier: CourierPolicy = CourierPolicy()
     lockers: LockerPolicy = LockerPolicy()
+    feedback: FeedbackPolicy = FeedbackPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:

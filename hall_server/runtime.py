@@ -18,6 +18,7 @@ from .accounts.auth import Auth
 from .cases.service import Cases
 from .clock import Clock
 from .config import HallConfig
+from .feedback.service import Feedback
 from .hardware.card_reads import CardReads
 from .hardware.keypads import Keypads
 from .hardware.printing import KioskPrinting
@@ -52,7 +53,11 @@ class Hall:
                              lambda: cfg.hall.public_url)
         self.cases = Cases(cfg, self.store, self.clock, self.identity_key,
                            notify=lambda conn, row, event, matter: self.outbox.for_case_event(
-                               conn, row, event, matter_name=matter))
+                               conn, row, event, matter_name=matter),
+                           after=lambda conn, row, event: self.feedback.on_case_event(conn, row, event))
+        # 好差评: a prompt opens in the transaction that finishes a ticket or delivers a case at a window
+        self.feedback = Feedback(cfg, self.store, self.bus, self.clock, self.cases.calendar, self.identity_key)
+        self.engine.on_finish = self.feedback.on_ticket_finished
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim", on_card=card_reads,
@@ -93,10 +98,12 @@ class Hall:
         await self.screens.start()
         await self.seats.start()
         self.cases.watch.start()
+        self.feedback.start()
         self.sms.start()
 
     async def stop(self) -> None:
         await self.sms.stop()
+        await self.feedback.stop()
         await self.cases.watch.stop()
         await self.seats.stop()
         await self.screens.stop()
@@ -123,4 +130,5 @@ class Hall:
     def ensure_dev_users(self, admin_password: str | None = None) -> dict[str, dict]:
         """Development mode: demo accounts, their passwords kept in var/dev-credentials.json."""
         deciders = [d for m in self.cfg.matters if m.kind != "即办" for d in m.deciders]
-        return bootstrap.ensure_dev_users(self.store, self.auth, self.clock, self.data_dir, admin_password, deciders)
+        return bootstrap.ensure_dev_users(self.store, self.auth, self.clock, self.data_dir, admin_password, deciders,
+                                          [w.number for w in self.cfg.windows])

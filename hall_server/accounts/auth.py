@@ -18,9 +18,11 @@ from typing import Literal
 from ..errors import Conflict, HallError, Unauthorized
 from ..store.database import Change
 
-Role = Literal["kiosk", "clerk", "department", "supervisor", "technician", "admin"]
-ROLES: tuple[str, ...] = ("kiosk", "clerk", "department", "supervisor", "technician", "admin")
-TOKEN_DAYS = {"kiosk": 365, "clerk": 1, "department": 1, "supervisor": 7, "technician": 7, "admin": 1}
+# evaluator: a window's rating tablet or key box (好差评), bound to that window; it only rates
+Role = Literal["kiosk", "clerk", "department", "supervisor", "technician", "admin", "evaluator"]
+ROLES: tuple[str, ...] = ("kiosk", "clerk", "department", "supervisor", "technician", "admin", "evaluator")
+TOKEN_DAYS = {"kiosk": 365, "clerk": 1, "department": 1, "supervisor": 7, "technician": 7, "admin": 1,
+              "evaluator": 365}
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -30,6 +32,7 @@ class Principal:
     role: str
     expires_at: str
     departments: tuple[str, ...] = ()      # the department role: the departments whose cases it acts on
+    window: int | None = None              # the evaluator role: the window whose handlings it rates
 
 
 def hash_password(password: str) -> str:
@@ -62,9 +65,9 @@ def _token_hash(token: str) -> str:
 class Auth:
     def __init__(self, read: sqlite3.Connection):
         self._tokens: dict[str, Principal] = {}
-        for row in read.execute("SELECT t.token_hash, u.username, u.role, t.expires_at, u.departments FROM tokens t"
-                                " JOIN users u USING (username) WHERE u.disabled=0"):
-            self._tokens[row[0]] = Principal(row[1], row[2], row[3], _departments(row[4]))
+        for row in read.execute("SELECT t.token_hash, u.username, u.role, t.expires_at, u.departments, u.window"
+                                " FROM tokens t JOIN users u USING (username) WHERE u.disabled=0"):
+            self._tokens[row[0]] = Principal(row[1], row[2], row[3], _departments(row[4]), row[5])
 
     def principal(self, token: str | None, now: datetime) -> Principal:
         if not token:
@@ -78,7 +81,8 @@ class Auth:
 
     # -- changes (run by the store's writer) -----------------------------------------------------
     def create_user(self, conn: sqlite3.Connection, username: str, password: str, role: str, now: datetime,
-                    pw_hash: str | None = None, departments: tuple[str, ...] = ()) -> Change:
+                    pw_hash: str | None = None, departments: tuple[str, ...] = (),
+                    window: int | None = None) -> Change:
         if role not in ROLES:
             raise HallError("unknown_role", f"未知角色 {role}", f"unknown role {role!r}; use one of {ROLES}",
                             status=422)
@@ -87,20 +91,29 @@ class Auth:
                             "部门账号须指定所属部门（departments），其他角色不可指定",
                             "a department account needs `departments` (as the matters' config names them); "
                             "other roles take none", status=422)
+        if (role == "evaluator") != (window is not None):
+            raise HallError("window_required" if role == "evaluator" else "window_not_allowed",
+                            "评价器账号须绑定窗口（window），其他角色不可绑定窗口",
+                            "an evaluator account is bound to its window: give `window`; other roles take none",
+                            status=422)
         if conn.execute("SELECT 1 FROM users WHERE username=?", (username,)).fetchone():
             raise Conflict("user_exists", f"用户 {username} 已存在", f"user {username!r} already exists")
-        conn.execute("INSERT INTO users (username, role, password_hash, created_at, departments) VALUES (?,?,?,?,?)",
+        conn.execute("INSERT INTO users (username, role, password_hash, created_at, departments, window)"
+                     " VALUES (?,?,?,?,?,?)",
                      (username, role, pw_hash or hash_password(password), now.isoformat(),
-                      json.dumps(list(departments), ensure_ascii=False) if departments else None))
+                      json.dumps(list(departments), ensure_ascii=False) if departments else None, window))
         out: dict = {"username": username, "role": role}
         if departments:
             out["departments"] = list(departments)
+        if window is not None:
+            out["window"] = window
         return Change(out)
 
     def login(self, conn: sqlite3.Connection, username: str, password: str, now: datetime,
               checked: bool) -> Change:
         """`checked` is the password verification done before entering the writer (scrypt is slow)."""
-        row = conn.execute("SELECT role, disabled, departments FROM users WHERE username=?", (username,)).fetchone()
+        row = conn.execute("SELECT role, disabled, departments, window FROM users WHERE username=?",
+                           (username,)).fetchone()
         if row is None or not checked or row["disabled"]:
             raise Unauthorized("bad_credentials", "用户名或密码错误", "wrong username or password")
         token = secrets.token_urlsafe(32)
@@ -110,11 +123,13 @@ class Auth:
         conn.execute("DELETE FROM tokens WHERE username=? AND expires_at < ?",
                      (username, now.astimezone(UTC).isoformat(timespec="seconds")))
         conn.execute("INSERT INTO tokens VALUES (?,?,?,?)", (th, username, now.isoformat(), expires))
-        p = Principal(username, row["role"], expires, _departments(row["departments"]))
+        p = Principal(username, row["role"], expires, _departments(row["departments"]), row["window"])
         self._tokens[th] = p
         out = {"token": token, "username": username, "role": row["role"], "expires_at": expires}
         if p.departments:
             out["departments"] = list(p.departments)
+        if p.window is not None:
+            out["window"] = p.window
         return Change(out)
 
     def logout(self, conn: sqlite3.Connection, token: str) -> Change:

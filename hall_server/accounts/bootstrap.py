@@ -40,8 +40,10 @@ def ensure_admin(store: Store, auth: Auth, clock: Clock) -> str | None:
 
 
 def ensure_dev_users(store: Store, auth: Auth, clock: Clock, data_dir: Path,
-                     admin_password: str | None = None, deciders: list[str] | None = None) -> dict[str, dict]:
-    """Development mode: demo accounts, their passwords kept in <data_dir>/dev-credentials.json."""
+                     admin_password: str | None = None, deciders: list[str] | None = None,
+                     windows: list[int] | None = None) -> dict[str, dict]:
+    """Development mode: demo accounts, their passwords kept in <data_dir>/dev-credentials.json; an evaluator
+    account (eval1…, the rating tablet or key box) bound to each of `windows`."""
     path = data_dir / "dev-credentials.json"
     creds = json.loads(path.read_text()) if path.exists() else {}
     if admin_password:
@@ -59,6 +61,14 @@ def ensure_dev_users(store: Store, auth: Auth, clock: Clock, data_dir: Path,
         store.write_sync(lambda c, u=username, p=password, d=department: auth.create_user(
             c, u, p, "department", clock.now(), departments=(d,)))
         creds[username] = {"role": "department", "password": password, "departments": [department]}
+    for number in windows or []:
+        username = f"eval{number}"
+        if auth.password_hash(store.read, username):
+            continue
+        password = secrets.token_urlsafe(9)
+        store.write_sync(lambda c, u=username, p=password, w=number: auth.create_user(
+            c, u, p, "evaluator", clock.now(), window=w))
+        creds[username] = {"role": "evaluator", "password": password, "window": number}
     path.write_text(json.dumps(creds, ensure_ascii=False, indent=1))
     path.chmod(0o600)
     return creds

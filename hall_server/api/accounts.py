@@ -41,8 +41,9 @@ async def logout(request: Request, hall: Hall = Depends(get_hall), who: Principa
 @router.get("/auth/me", summary="The caller's user name, role and window")
 async def me(hall: Hall = Depends(get_hall), who: Principal = Depends(current)) -> dict:
     row = hall.store.read.execute("SELECT number FROM windows WHERE clerk=?", (who.username,)).fetchone()
+    window = who.window if who.role == "evaluator" else row[0] if row else None
     return {"username": who.username, "role": who.role, "expires_at": who.expires_at,
-            "window": row[0] if row else None, "departments": list(who.departments)}
+            "window": window, "departments": list(who.departments)}
 
 
 @router.post("/users", status_code=201, summary="Create a user (admin)")
@@ -54,13 +55,16 @@ async def create_user(body: UserRequest, hall: Hall = Depends(get_hall),
         raise Unprocessable("unknown_department", f"本厅事项中没有部门：{'、'.join(unknown)}",
                             f"no matter of this hall is decided by {unknown}; use the names of the matters' "
                             "`department`/`departments` in config", departments=unknown)
+    if body.window is not None and hall.cfg.window(body.window) is None:
+        raise Unprocessable("unknown_window", f"本厅没有 {body.window} 号窗口", f"this hall has no window "
+                            f"{body.window}; see /api/v1/hall for its windows", window=body.window)
     pw_hash = await _kdf(hash_password, body.password)
     return await hall.write(hall.auth.create_user, body.username, body.password, body.role, hall.clock.now(),
-                            pw_hash, tuple(body.departments))
+                            pw_hash, tuple(body.departments), body.window)
 
 
 @router.get("/users", summary="List users (admin)")
 async def list_users(hall: Hall = Depends(get_hall), who: Principal = Depends(require("admin"))) -> list[dict]:
     return [{**dict(r), "departments": json.loads(r["departments"]) if r["departments"] else []}
             for r in hall.store.read.execute(
-                "SELECT username, role, created_at, disabled, departments FROM users ORDER BY username")]
+                "SELECT username, role, created_at, disabled, departments, window FROM users ORDER BY username")]

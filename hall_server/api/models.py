@@ -73,10 +73,12 @@ class SimulatedFaults(Body):
 class UserRequest(Body):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     password: str = Field(min_length=8, max_length=256)
-    role: Literal["kiosk", "clerk", "department", "supervisor", "technician", "admin"]
+    role: Literal["kiosk", "clerk", "department", "supervisor", "technician", "admin", "evaluator"]
     departments: list[str] = Field(default_factory=list, max_length=50,
                                    description="department role only: the departments (as the matters' config "
                                    "names them) whose cases this account acts on")
+    window: int | None = Field(default=None, ge=1, le=999, description="evaluator role only: the window whose "
+                               "handlings this rating tablet or key box rates")
 
 
 # -- responses (documented in the OpenAPI document; the stable contract's fields are marked) ------

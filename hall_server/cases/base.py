@@ -24,6 +24,8 @@ STATE_ZH = {"received": "已收件", "supplement": "待补正", "accepted": "已
 
 # what a case event may call for beyond the log (an SMS to the applicant): run in the change's transaction
 Notify = Callable[[sqlite3.Connection, sqlite3.Row, dict, str], object]
+# what else follows a case event in its transaction, with the events it appends (a rating prompt at hand-out)
+After = Callable[[sqlite3.Connection, sqlite3.Row, dict], list[dict]]
 
 
 @dataclass
@@ -33,6 +35,7 @@ class CaseContext:
     calendar: WorkCalendar
     identity_key: bytes
     notify: Notify | None = None
+    after: After | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -95,6 +98,8 @@ def record(conn: sqlite3.Connection, ctx: CaseContext, row: sqlite3.Row, action:
     events.append(event)
     if ctx.notify is not None:
         ctx.notify(conn, row, event, snapshot(row)["name"])
+    if ctx.after is not None:
+        events.extend(ctx.after(conn, row, event))
     return event
 
 

@@ -16,7 +16,7 @@ from ..config import HallConfig
 from ..errors import Forbidden, Unprocessable
 from ..store.database import Change, Store
 from . import handout, intake, review
-from .base import CaseContext, Notify, may_act_for, not_your_department
+from .base import After, CaseContext, Notify, may_act_for, not_your_department
 from .calendar import WorkCalendar
 from .deadlines import DeadlineWatch
 from .records import MAX_PAGE, RUNNING, STATUSES, case_not_found, case_of, cases_of, public_status, row_of, tasks_of
@@ -54,11 +54,11 @@ def role_forbidden(who: Principal, action: str, roles: tuple[str, ...]) -> Forbi
 
 class Cases:
     def __init__(self, cfg: HallConfig, store: Store, clock: Clock, identity_key: bytes,
-                 notify: Notify | None = None):
+                 notify: Notify | None = None, after: After | None = None):
         self.cfg = cfg
         self.store = store
         self.calendar = WorkCalendar(cfg.calendar)
-        self.ctx = CaseContext(cfg, clock, self.calendar, identity_key, notify)
+        self.ctx = CaseContext(cfg, clock, self.calendar, identity_key, notify, after)
         self.watch = DeadlineWatch(store.write, self.ctx)
 
     @property

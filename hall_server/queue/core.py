@@ -7,6 +7,7 @@ Each change takes the writer's connection (the store has already opened `BEGIN I
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 
 from .. import errors
@@ -38,6 +39,9 @@ class EngineCore:
         # the matters each window may call (its profile), for call-next's snapshot
         self._served_by = {w.number: tuple(m.code for m in cfg.matters if cfg.preference(w, m.code) is not None)
                            for w in cfg.windows}
+        # called in the transaction that finishes a ticket, with (conn, now, window row, ticket row, actor, events):
+        # the rating prompt of 好差评 (hall_server/feedback/), set by runtime.py
+        self.on_finish: Callable[..., None] | None = None
 
     # -- time and rollover ----------------------------------------------------------------------
     def today(self, at: datetime | None = None) -> str:

@@ -230,6 +230,8 @@ class WindowActions(EngineCore):
                                    {"ticket_id": t["id"], "number": t["number"], "window": w["number"],
                                     "handling_s": round(sample, 1), "by": actor},
                                    actor=actor, ticket_id=t["id"], window=w["number"]))
+        if self.on_finish is not None:
+            self.on_finish(conn, now, w, t, actor, events)
 
     def _no_show(self, conn, now, w, t, actor, reason, events) -> None:
         conn.execute("UPDATE tickets SET status='no_show', finished_at=? WHERE id=?", (_ts(now), t["id"]))

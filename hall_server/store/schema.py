@@ -250,8 +250,59 @@ def _v13(db: sqlite_utils.Database) -> None:
         outbox_id INTEGER PRIMARY KEY REFERENCES outbox(id), clear_text TEXT NOT NULL)""")
 
 
+def _v14(db: sqlite_utils.Database) -> None:
+    # 好差评 and the 差评 loop (hall_server/feedback/). A finished handling awaits its rating in rating_prompts,
+    # with the window and clerk the store had when it was finished (never what the clerk types); one evaluation
+    # per prompt; every bad one opens a badratings record whose steps (核实 整改 反馈 复核 申诉) are its rows of
+    # badrating_steps. An evaluator account (the rating tablet or key box) is bound to its window.
+    db.execute("ALTER TABLE users ADD COLUMN window INTEGER")
+    db.execute("""CREATE TABLE rating_prompts (
+        id INTEGER PRIMARY KEY, ticket_id INTEGER REFERENCES tickets(id), case_id INTEGER REFERENCES cases(id),
+        window INTEGER, clerk TEXT, matter TEXT NOT NULL, departments TEXT NOT NULL,   -- JSON list
+        number TEXT NOT NULL,                   -- the ticket's or case's number, as the citizen knows it
+        created_at TEXT NOT NULL, expires_at TEXT,   -- NULL: no on-site prompt (the status page only)
+        state TEXT NOT NULL,                    -- pending | rated | not_rated
+        ended_at TEXT, why TEXT,                -- not_rated: timeout | superseded | device
+        evaluation_id INTEGER)""")
+    db.execute("CREATE UNIQUE INDEX rating_prompts_ticket ON rating_prompts (ticket_id) WHERE ticket_id IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX rating_prompts_case ON rating_prompts (case_id) WHERE case_id IS NOT NULL")
+    db.execute("CREATE INDEX rating_prompts_pending ON rating_prompts (window, id) WHERE state = 'pending'")
+    db.execute("CREATE INDEX rating_prompts_created ON rating_prompts (created_at)")
+    db.execute("""CREATE TABLE evaluations (
+        id INTEGER PRIMARY KEY, prompt_id INTEGER NOT NULL UNIQUE REFERENCES rating_prompts(id),
+        ticket_id INTEGER, case_id INTEGER, window INTEGER, clerk TEXT, matter TEXT NOT NULL,
+        departments TEXT NOT NULL, number TEXT NOT NULL,
+        level INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5), reasons TEXT NOT NULL,   -- JSON list
+        channel TEXT NOT NULL,                  -- device | tablet | status_page
+        by TEXT, at TEXT NOT NULL,              -- by: the evaluator account; NULL from the status page
+        named INTEGER NOT NULL,                 -- the handling's applicant left a phone: 100 % called back
+        contact_case INTEGER,                   -- the case whose applicant is called back
+        appeal TEXT,                            -- NULL | pending | upheld | rejected
+        excluded INTEGER NOT NULL DEFAULT 0)    -- 1: an upheld 申诉 took it out of the statistics""")
+    db.execute("CREATE INDEX evaluations_at ON evaluations (at)")
+    db.execute("""CREATE TABLE badratings (
+        id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE,
+        evaluation_id INTEGER NOT NULL UNIQUE REFERENCES evaluations(id),
+        opened_at TEXT NOT NULL,
+        state TEXT NOT NULL,                    -- verify | rectify | callback | recheck | closed
+        due TEXT,                               -- the current step's due day (local YYYY-MM-DD)
+        deadline TEXT NOT NULL DEFAULT 'ok',    -- ok | amber | red, of the current step or a pending 申诉
+        window INTEGER, clerk TEXT, matter TEXT NOT NULL, departments TEXT NOT NULL, level INTEGER NOT NULL,
+        named INTEGER NOT NULL, contact_case INTEGER,
+        responsible_department TEXT, responsible_window INTEGER,    -- set at 核实
+        appeal TEXT, appeal_due TEXT,           -- NULL | pending | upheld | rejected
+        closed_at TEXT, closed_how TEXT,        -- rechecked | appeal_upheld
+        updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX badratings_open ON badratings (state, due) WHERE state != 'closed'")
+    db.execute("""CREATE TABLE badrating_steps (
+        id INTEGER PRIMARY KEY, badrating_id INTEGER NOT NULL REFERENCES badratings(id),
+        step TEXT NOT NULL,                     -- verify | rectify | callback | recheck | appeal | appeal_decision
+        due TEXT, at TEXT NOT NULL, by TEXT NOT NULL, note TEXT, data TEXT)""")
+    db.execute("CREATE INDEX badrating_steps_record ON badrating_steps (badrating_id, id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13]
+                                                             _v11, _v12, _v13, _v14]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
