@@ -201,7 +201,7 @@ def test_each_change_appends_events_in_seq_order(hall):
         (lambda: call(hall, 1), ["ticket.called"]),
         (lambda: (hall.clock.advance(seconds=15), do(hall, "recall", 1, actor="c")), ["ticket.recalled"]),
         (lambda: do(hall, "start", 1, actor="c"), ["ticket.serving"]),
-        (lambda: call(hall, 1, wait_s=60), ["ticket.finished", "ticket.called"]),
+        (lambda: call(hall, 1, wait_s=60), ["ticket.finished", "evaluation.prompted", "ticket.called"]),
         (lambda: do(hall, "skip", 1, actor="c"), ["ticket.no_show"]),
         (lambda: do(hall, "login", 1, username="c"), ["window.login"]),
     ]
