@@ -141,7 +141,7 @@ async def summary(period: str = Query("today", pattern="^(today|month)$"),
     first = today if period == "today" else today.replace(day=1)
     first = _day(from_, "from", first)
     last = _day(to, "to", today)
-    return {"period": period if not (from_ or to) else None, **hall.feedback.summary(first, last)}
+    return {"period": period if not (from_ or to) else None, **await hall.feedback.summary(first, last)}
 
 
 @router.get("/badratings.csv", summary="The 差评 ledger (台账) as CSV, UTF-8 with BOM (supervisor)")
@@ -149,7 +149,7 @@ async def ledger(state: str | None = None, hall: Hall = Depends(get_hall),
                  who: Principal = Depends(require("supervisor"))) -> Response:
     hall.feedback.badratings(who, state, limit=1)           # the same check of `state` as the list
     day = hall.feedback.today().strftime("%Y%m%d")
-    return Response(hall.feedback.ledger_csv(state), media_type="text/csv; charset=utf-8",
+    return Response(await hall.feedback.ledger_csv(state), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="badratings-{day}.csv"'})
 
 

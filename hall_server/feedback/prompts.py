@@ -54,10 +54,12 @@ def ticket_finished(conn: sqlite3.Connection, ctx: FeedbackContext, now: datetim
     number = window["number"]
     if conn.execute("SELECT 1 FROM rating_prompts WHERE ticket_id=?", (ticket["id"],)).fetchone():
         return
-    same_visit = conn.execute(
-        "SELECT p.id FROM rating_prompts p JOIN ticket_cases tc ON tc.case_id = p.case_id AND tc.ticket_id = ?"
-        " WHERE p.window = ? AND p.state = 'pending' AND p.ticket_id IS NULL ORDER BY p.id DESC LIMIT 1",
-        (ticket["id"], number)).fetchone()
+    same_visit = None
+    if ticket["priority"] == "handout":         # an 出件 ticket (api/handout.py), linked to its cases
+        same_visit = conn.execute(
+            "SELECT p.id FROM rating_prompts p JOIN ticket_cases tc ON tc.case_id = p.case_id AND tc.ticket_id = ?"
+            " WHERE p.window = ? AND p.state = 'pending' AND p.ticket_id IS NULL ORDER BY p.id DESC LIMIT 1",
+            (ticket["id"], number)).fetchone()
     if same_visit is not None:
         conn.execute("UPDATE rating_prompts SET ticket_id=? WHERE id=?", (ticket["id"], same_visit["id"]))
         return

@@ -17,7 +17,7 @@ from ..accounts.auth import Principal
 from ..clock import Clock
 from ..config import HallConfig
 from ..errors import Forbidden, HallError, NotFound, Unprocessable
-from ..store.database import Change, Store
+from ..store.database import Change, Store, connect
 from ..store.events import EventBus
 from ..store.follow import follow
 from ..tasks import cancel_all
@@ -48,6 +48,8 @@ class Feedback:
         self._tasks: list[asyncio.Task] = []
         self._asking: set[asyncio.Task] = set()
         self._last_colour = 0.0
+        self._report_conn: sqlite3.Connection | None = None     # the month's figures and the ledger, in a thread
+        self._report_lock = asyncio.Lock()
 
     @property
     def _read(self) -> sqlite3.Connection:
@@ -73,6 +75,17 @@ class Feedback:
     async def stop(self) -> None:
         await cancel_all([*self._tasks, *self._asking])
         self._tasks, self._asking = [], set()
+        if self._report_conn is not None:
+            self._report_conn.close()
+            self._report_conn = None
+
+    async def _report(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """A long read (a month of ratings: ~0.1 s) on its own read-only connection in a thread, so that the
+        event loop (call-next, the screens) does not wait behind it; SQLite releases the GIL while it reads."""
+        async with self._report_lock:
+            if self._report_conn is None:
+                self._report_conn = connect(self.store.path, readonly=True)
+            return await asyncio.to_thread(fn, self._report_conn, self.ctx, *args)
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
@@ -221,8 +234,8 @@ class Feedback:
     def evaluations(self, *, first: date, last: date, window: int | None, level: int | None, limit: int) -> list[dict]:
         return views.evaluations(self._read, self.ctx, first=first, last=last, window=window, level=level, limit=limit)
 
-    def summary(self, first: date, last: date) -> dict:
-        return views.summary(self._read, self.ctx, first, last)
+    async def summary(self, first: date, last: date) -> dict:
+        return await self._report(views.summary, first, last)
 
     def today(self) -> date:
         return self.ctx.local_day()
@@ -256,8 +269,8 @@ class Feedback:
         return views.badratings(self._read, self.ctx, state=state, limit=limit,
                                 departments=who.departments if who.role == "department" else None)
 
-    def ledger_csv(self, state: str | None) -> bytes:
-        return views.ledger_csv(self._read, self.ctx, state)
+    async def ledger_csv(self, state: str | None) -> bytes:
+        return await self._report(views.ledger_csv, state)
 
 
 def _one_handling(ticket: int | None, case: int | None) -> None:

@@ -10,7 +10,7 @@ import sqlite3
 from datetime import date
 
 from .badratings import STATE_ZH, STEP_ZH, row_of
-from .base import BAD, GOOD, LEVELS, FeedbackContext, evaluation_of
+from .base import LEVELS, FeedbackContext, evaluation_of
 
 MAX_ROWS = 2000
 NEXT = {"verify": ["verify"], "rectify": ["rectify"], "callback": ["callback"], "recheck": ["recheck"], "closed": []}
@@ -154,21 +154,32 @@ def summary(conn: sqlite3.Connection, ctx: FeedbackContext, first: date, last: d
     by: dict[str, dict] = {"window": {}, "clerk": {}, "matter": {}, "department": {}}
     total = _blank()
 
-    def count(row: sqlite3.Row, field: str) -> None:
+    departments: dict[str, list] = {}
+
+    def count(row: sqlite3.Row, **n: int) -> None:
+        text = row["departments"]
+        if text not in departments:
+            departments[text] = json.loads(text) or [None]
         keys = {"window": [row["window"]], "clerk": [row["clerk"]], "matter": [row["matter"]],
-                "department": json.loads(row["departments"]) or [None]}
+                "department": departments[text]}
         for dim, ks in keys.items():
             for k in ks:
-                by[dim].setdefault(k, _blank())[field] += 1
-        total[field] += 1
+                c = by[dim].setdefault(k, _blank())
+                for field, v in n.items():
+                    c[field] += v
+        for field, v in n.items():
+            total[field] += v
 
-    for r in conn.execute("SELECT window, clerk, matter, departments, level FROM evaluations"
-                          " WHERE at >= ? AND at < ? AND excluded = 0", (start, end)):
-        count(r, "rated")
-        count(r, "good" if r["level"] in GOOD else "bad" if r["level"] in BAD else "neutral")
-    for r in conn.execute("SELECT window, clerk, matter, departments FROM rating_prompts WHERE created_at >= ?"
-                          " AND created_at < ? AND state = 'not_rated' AND why != 'remote'", (start, end)):
-        count(r, "not_rated")
+    # grouped in SQL: a month of a district centre's 30,000 ratings is a few hundred groups
+    for r in conn.execute("SELECT window, clerk, matter, departments, COUNT(*) AS rated,"
+                          " SUM(level >= 4) AS good, SUM(level = 3) AS neutral, SUM(level <= 2) AS bad"
+                          " FROM evaluations WHERE at >= ? AND at < ? AND excluded = 0"
+                          " GROUP BY window, clerk, matter, departments", (start, end)):
+        count(r, rated=r["rated"], good=r["good"], neutral=r["neutral"], bad=r["bad"])
+    for r in conn.execute("SELECT window, clerk, matter, departments, COUNT(*) AS n FROM rating_prompts"
+                          " WHERE created_at >= ? AND created_at < ? AND state = 'not_rated' AND why != 'remote'"
+                          " GROUP BY window, clerk, matter, departments", (start, end)):
+        count(r, not_rated=r["n"])
     names = {"window": lambda k: (ctx.cfg.window(k).name if k is not None and ctx.cfg.window(k) else None),
              "clerk": lambda k: k, "matter": lambda k: ctx.matter_name(k) if k else None, "department": lambda k: k}
     out_by = {dim: sorted((_finish(k, names[dim](k), c) for k, c in rows.items()),
