@@ -58,6 +58,8 @@ class Hall:
         # 好差评: a prompt opens in the transaction that finishes a ticket or delivers a case at a window
         self.feedback = Feedback(cfg, self.store, self.bus, self.clock, self.cases.calendar, self.identity_key)
         self.engine.on_finish = self.feedback.on_ticket_finished
+        # the windows' key boxes: set self.feedback.ask to an `async (window, handling) -> bool` that prompts the box
+        # (hardware/evaluators.py EvaluatorPrompts.prompt), which answers through self.feedback.submit
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim", on_card=card_reads,
