@@ -18,6 +18,7 @@ from .accounts.auth import Auth
 from .cases.service import Cases
 from .clock import Clock
 from .config import HallConfig
+from .courier.service import Parcels
 from .feedback.service import Feedback
 from .hardware.card_reads import CardReads
 from .hardware.keypads import Keypads
@@ -25,6 +26,7 @@ from .hardware.printing import KioskPrinting
 from .hardware.screens import ScreenFanOut
 from .hardware.supervisor import DeviceSupervisor, DeviceUnavailable, hall_url
 from .identity import citizen as identity
+from .lockers.service import Lockers
 from .notify.outbox import Outbox, Sender
 from .queue.engine import Engine
 from .seats.monitor import SeatMonitor
@@ -79,6 +81,10 @@ class Hall:
         self.sms = Sender(self.outbox, self.store.write, self.store.read, self.clock.now,
                           self._send_sms if modem else None, unavailable=(DeviceUnavailable,))
         self.seats = SeatMonitor(cfg, self.store, self.views, self.devices, self.clock, self.data_dir, cameras)
+        # 统一出件: the result lockers (a door watch reads the boards through the supervisor), the courier register
+        self.lockers = Lockers(cfg, self.store, self.devices, self.clock, self.cases.ctx, self.outbox,
+                               self.identity_key)
+        self.parcels = Parcels(cfg, self.store, self.cases.ctx)
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 
@@ -102,8 +108,10 @@ class Hall:
         self.cases.watch.start()
         self.feedback.start()
         self.sms.start()
+        await self.lockers.start()
 
     async def stop(self) -> None:
+        await self.lockers.stop()
         await self.sms.stop()
         await self.feedback.stop()
         await self.cases.watch.stop()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from ..accounts.auth import Principal
@@ -117,14 +117,9 @@ class Options(BaseModel):
     departments: list[str]
 
 
-async def get_parcels(request: Request) -> Parcels:
-    """The register, made once per app from the hall's parts (kept on app.state beside the hall)."""
-    state = request.app.state
-    parcels = getattr(state, "parcels", None)
-    if parcels is None:
-        hall: Hall = state.hall
-        parcels = state.parcels = Parcels(hall.cfg, hall.store, hall.cases.ctx)
-    return parcels
+async def get_parcels(hall: Hall = Depends(get_hall)) -> Parcels:
+    """The hall's register (`Hall.parcels`, made in runtime.py)."""
+    return hall.parcels
 
 
 @router.get("/parcels/options", response_model=Options, summary="The couriers and departments the register offers")

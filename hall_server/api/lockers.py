@@ -13,16 +13,14 @@ hour with the SMS's pickup code or by swiping the applicant's ID card, staff tak
 
 Each request answers once its door command is done (in a thread, through the device supervisor; one frame on
 the line, ~20 ms): the door being shut is seen by the lockers' door watch, never waited for in a request. The
-service lives in `app.state.lockers`, started by this router's lifespan after the hall's own start.
+service is the hall's (`Hall.lockers`, made and started in runtime.py with the other subsystems).
 The kiosk's 24-hour reprint of a 受理通知书 is kiosk_notices.py, included here.
 """
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import Field, model_validator
 
@@ -38,24 +36,12 @@ Label = Path(pattern=r"^\d{1,2}-\d{2}$", description='a compartment, as its door
 STAFF = ("clerk", "supervisor")
 
 
-@contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    hall: Hall = app.state.hall
-    lockers = Lockers(hall.cfg, hall.store, hall.devices, hall.clock, hall.cases.ctx, hall.outbox, hall.identity_key)
-    app.state.lockers = lockers
-    await lockers.start()
-    try:
-        yield
-    finally:
-        await lockers.stop()
-
-
-router = APIRouter(prefix="/api/v1", tags=["lockers"], lifespan=lifespan)
+router = APIRouter(prefix="/api/v1", tags=["lockers"])
 router.include_router(kiosk_notices.router)
 
 
-async def get_lockers(request: Request) -> Lockers:
-    return request.app.state.lockers
+async def get_lockers(hall: Hall = Depends(get_hall)) -> Lockers:
+    return hall.lockers
 
 
 class LoadRequest(Body):
