@@ -19,9 +19,9 @@ from urllib.parse import quote, unquote_plus, urlsplit
 
 # URL schemes whose port is a serial line, given as the path (scheme:///dev/ttyX) or as ?port=.
 SERIAL_SCHEMES = ("escpos+serial", "sam+serial", "led+serial", "modbus7+serial", "caller+serial", "lockerbus+serial",
-                  "sms+serial")
+                  "sms+serial", "evalbox+serial")
 # Simulators that run the real serial driver on a pseudo-terminal, and take wire=PATH.
-WIRED_SIMULATORS = ("idcard", "display", "caller", "locker", "sms")
+WIRED_SIMULATORS = ("idcard", "display", "caller", "locker", "sms", "evaluator")
 
 NO_WIRE = {
     "escpos+tcp": "escpos+tcp:// talks TCP, not a serial line: capture it with tcpdump -w dump.pcap port 9100 instead",
