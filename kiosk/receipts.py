@@ -10,9 +10,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 
-def status_url(hall: dict, server: str, ticket_id: int) -> str:
-    """Where a citizen's phone follows the ticket: the hall's public address if it has one."""
-    return f"{(hall.get('public_url') or server).rstrip('/')}/t/{ticket_id}"
+def status_url(hall: dict, server: str, ticket_id: int, key: str | None = None) -> str:
+    """Where a citizen's phone follows the ticket: the hall's public address if it has one; the hall's key for
+    the ticket beside the id lets the receipt's holder rate the handling there once (好差评)."""
+    url = f"{(hall.get('public_url') or server).rstrip('/')}/t/{ticket_id}"
+    return f"{url}?k={key}" if key else url
 
 
 def receipt_for(hall: dict, ticket: dict, url: str, width: int):

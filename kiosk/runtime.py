@@ -167,7 +167,7 @@ class Kiosk:
         """A ticket the hall issued, printed here (unless the hall printed it), with its status page's QR code."""
         # the ticket is committed on the hall: from here on nothing may fail the answer, or the citizen loses it
         hall = self.hall or await self._hall_or_empty()
-        url = status_url(hall, self.client.server, ticket["id"])
+        url = status_url(hall, self.client.server, ticket["id"], ticket.get("status_key"))
         outcome = ticket.pop("print", None)          # the hall printed it itself (a printer it owns for this kiosk)
         if outcome is None and "printer" in self.devices.devices:
             outcome = await asyncio.to_thread(self._print, hall, ticket, url)

@@ -238,3 +238,45 @@ def test_the_page_follows_a_case_by_itself_on_a_phone(browser, hall):
     assert serious_axe_problems(missing) == []
     ctx.close()
     assert foreign == [] and errors == []
+
+
+def test_a_receipts_link_rates_the_finished_handling_once_on_a_phone(browser, hall):
+    """好差评 from the receipt's QR link (/t/{id}?k=…): nothing to rate while in line; once the clerk finished it,
+    不满意 asks for reasons, the rating opens a 差评 record, and the page then says it was rated. The id without
+    the receipt's key offers no rating."""
+    from pages import expect
+
+    http = hall.http
+    t = http.post("/api/v1/tickets", json={"matter": "SH-003"}).json()
+    assert t["status_key"]
+    clerk = hall.client(headers=hall.make_user("rate1", "clerk"))
+    for step in ("login", "open"):
+        clerk.post(f"/api/v1/windows/1/{step}").raise_for_status()
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    errors: list[str] = []
+    p = ctx.new_page()
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    p.goto(f"{hall.url}/t/{t['id']}?k={t['status_key']}&every=2")
+    expect(p.get_by_test_id("ticket-state")).to_contain_text("等候中")
+    expect(p.get_by_test_id("rating")).to_be_hidden()
+    called = clerk.post("/api/v1/windows/1/call-next").json()
+    assert called["id"] == t["id"], called
+    clerk.post("/api/v1/windows/1/finish").raise_for_status()
+    expect(p.get_by_test_id("ticket-state")).to_contain_text("已办结")
+    expect(p.get_by_test_id("rating")).to_contain_text("请您对本次服务进行评价")
+    p.get_by_test_id("rate-2").click()
+    p.get_by_test_id("reason-效率").check()
+    p.get_by_test_id("rating-submit").click()
+    expect(p.get_by_test_id("rating-done")).to_contain_text("感谢")
+    p.reload()
+    expect(p.get_by_test_id("rating-done")).to_contain_text("您已评价")
+    rated = [e for e in http.get("/api/v1/evaluations").json()["evaluations"] if e["ticket"] == t["id"]]
+    assert [(e["level"], e["reasons"], e["channel"], e["window"]) for e in rated] == [(2, ["效率"], "status_page", 1)]
+    assert rated[0]["badrating"] is not None
+    # the bare id (or a wrong key) is only the queue status: no rating
+    for url in (f"/t/{t['id']}", f"/t/{t['id']}?k=0000000000000000"):
+        p.goto(hall.url + url)
+        expect(p.get_by_test_id("ticket-state")).to_contain_text("已办结")
+        expect(p.get_by_test_id("rating")).to_have_count(0)
+    ctx.close()
+    assert errors == []

@@ -27,7 +27,7 @@ def test_a_kiosk_ticket_prints_a_receipt_whose_qr_opens_its_status_page(client, 
     r = client.post("/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk)
     assert r.status_code == 201, r.text
     t = r.json()
-    assert t["print"] == {"ok": True, "device": "kiosk1-printer", "status_url": f"http://testserver/t/{t['id']}",
+    assert t["print"] == {"ok": True, "device": "kiosk1-printer", "status_url": f"http://testserver/t/{t['id']}?k={t['status_key']}",
                           "error": None, "message_zh": None, "message_en": None}
     out = tmp_path / "sim" / "printer"          # the printer prints after the bytes arrive, as a real one
     wait_for(lambda: list(out.glob("*.txt")))

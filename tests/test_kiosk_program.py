@@ -99,7 +99,7 @@ def test_a_ticket_is_issued_on_the_hall_and_printed_on_the_kiosks_printer(kiosk,
     t = body["ticket"]
     assert t["number"].startswith("W") and t["status"] == "waiting"
     assert body["print"] == {"ok": True, "device": f"{KIOSK}-printer"}
-    assert body["status_url"] == f"{server.url}/t/{t['id']}"
+    assert body["status_url"] == f"{server.url}/t/{t['id']}?k={t['status_key']}"
     assert body["qr_svg"].startswith("<svg role=\"img\"") and "width=" not in body["qr_svg"][:200]
     pngs = receipts(kiosk.tmp)
     assert len(pngs) == 1 and pngs[0].stat().st_size > 1000

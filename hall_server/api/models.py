@@ -125,6 +125,9 @@ class PrintOutcome(BaseModel):
 
 
 class IssuedTicketOut(TicketOut):
+    status_key: str | None = Field(
+        default=None, description="what the receipt's QR link carries beside the id (`/t/{id}?k=…`): with it the "
+                                  "ticket's holder may rate the handling once from the status page (好差评)")
     print: PrintOutcome | None = Field(
         default=None, description="set when the ticket was issued for a kiosk with a printer: whether it printed")
 

@@ -32,6 +32,7 @@ async def issue(body: IssueRequest, request: Request, who: Principal = Depends(r
     else:
         ticket = await hall.write(hall.engine.issue, matter=body.matter, priority=body.priority, channel=channel,
                                   kiosk=body.kiosk, actor=who.username)
+    ticket["status_key"] = hall.feedback.ticket_key(ticket["id"])
     # the ticket is committed: printing can only add to it, never undo it
     ticket["print"] = await hall.printing.print_ticket(ticket, body.kiosk, lambda: str(request.base_url))
     return ticket

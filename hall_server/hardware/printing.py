@@ -55,6 +55,8 @@ class KioskPrinting:
             return None
         base = self.cfg.hall.public_url or (base_url() if callable(base_url) else base_url)
         status_url = f"{base.rstrip('/')}/t/{ticket['id']}"
+        if ticket.get("status_key"):        # the holder of the receipt may rate the handling from it (好差评)
+            status_url += f"?k={ticket['status_key']}"
         try:
             async with self.devices.use(name, wait_s=OPENING_WAIT_S) as printer:
                 receipt = self.receipt_for(ticket, status_url, getattr(printer, "width", 80))

@@ -2,6 +2,7 @@
 and the offline API reference."""
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,11 @@ async def ticket_status(request: Request, ticket_id: int, hall: Hall = Depends(g
     if t is None:
         raise ticket_not_found(ticket_id)
     issued = datetime.fromisoformat(t["issued_at"]).astimezone(ZoneInfo(hall.cfg.hall.timezone))
-    return render(request, "ticket_status.html", {"cfg": hall.cfg, "t": t, "issued_local": issued.strftime("%H:%M")})
+    # the receipt's QR link carries the ticket's key: its holder may rate the handling here once (好差评)
+    key = request.query_params.get("k")
+    key = key if key and hmac.compare_digest(key, hall.feedback.ticket_key(ticket_id)) else None
+    return render(request, "ticket_status.html", {"cfg": hall.cfg, "t": t, "key": key,
+                                                  "issued_local": issued.strftime("%H:%M")})
 
 
 @router.get("/api/docs", response_class=HTMLResponse)
