@@ -1,7 +1,7 @@
 """The courier register through the API (issue 16, item 5): a parcel signed in at the window, attached to a case
 (its arrival in the case's history) or opened as a case with channel courier, sorted to a department; the list
-of parcels not attached yet; duplicate waybills, final cases and bad fields refused with messages in both
-languages; the sender's phone in no event and no log."""
+of parcels not attached yet; department officers reading their departments' parcels only; duplicate waybills, final
+cases and bad fields refused with messages in both languages; the sender's phone in no event and no log."""
 from __future__ import annotations
 
 import logging
@@ -216,6 +216,42 @@ def test_other_refusals(client, clerk):
     assert_error(client.get("/api/v1/parcels"), 401)
     supervisor = client.make_user("p-supervisor", "supervisor")
     assert register(client, supervisor, waybill="SUP-000001")["window"] is None
+
+
+def test_department_officers_read_the_parcels_of_their_departments(client, clerk):
+    from test_cases_api import officer
+    mz, rs = officer(client, "p-mz", "区民政局"), officer(client, "p-rs", "区人社局")
+    case = take_in(client, clerk)                                            # SH-003: 区民政局 decides
+    attached = register(client, clerk, case=case["id"])
+    sorted_rs = register(client, clerk, waybill="SF0000000002")
+    client.post(f"/api/v1/parcels/{sorted_rs['id']}/sort", json={"department": "区人社局"}, headers=clerk)
+    loose = register(client, clerk, waybill="SF0000000003")                 # neither attached nor sorted: nobody's
+
+    def seen(headers, **params):
+        r = client.get("/api/v1/parcels", params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        return [x["id"] for x in r.json()["parcels"]]
+    assert seen(mz) == [attached["id"]] and seen(rs) == [sorted_rs["id"]]
+    assert seen(mz, case=case["id"]) == [attached["id"]] and seen(mz, attached="false") == []
+    assert seen(clerk) == [loose["id"], sorted_rs["id"], attached["id"]]  # the window sees every parcel
+    got = client.get(f"/api/v1/parcels/{attached['id']}", headers=mz)
+    assert got.status_code == 200 and got.json()["case"]["number"] == case["number"]
+    assert PHONE not in got.text and got.json()["sender"]["phone_masked"] == "139****1842"
+    for headers, other in ((mz, sorted_rs), (mz, loose), (rs, attached)):
+        err = assert_error(client.get(f"/api/v1/parcels/{other['id']}", headers=headers), 403, "not_your_department")
+        assert err["message_zh"] and err["message_en"]
+    assert_error(client.get("/api/v1/parcels", params={"department": "区人社局"}, headers=mz), 403,
+                 "not_your_department")
+    assert seen(rs, department="区人社局") == [sorted_rs["id"]]
+    # sorted to 区人社局 as well: both departments see it
+    client.post(f"/api/v1/parcels/{attached['id']}/sort", json={"department": "区人社局"}, headers=clerk)
+    assert seen(rs) == [sorted_rs["id"], attached["id"]] and seen(mz) == [attached["id"]]
+    # reading only: the register's changes stay the comprehensive windows'
+    assert_error(client.post("/api/v1/parcels", json=parcel_body(waybill="SF0000000004"), headers=mz), 403,
+                 "role_forbidden")
+    assert_error(client.post(f"/api/v1/parcels/{loose['id']}/sort", json={"department": "区民政局"}, headers=mz),
+                 403, "role_forbidden")
+    assert_error(client.get("/api/v1/parcels/options", headers=mz), 403, "role_forbidden")
 
 
 def test_the_senders_phone_is_in_no_event_and_no_log(client, clerk, caplog):

@@ -8,8 +8,9 @@ attached to a case or opened as a case with channel `courier`, and sorted to the
     GET  /api/v1/parcels?attached=false&sorted=&case=&department=&waybill=&limit=&before=
     GET  /api/v1/parcels/{id} · GET /api/v1/parcels/options  (the couriers and departments the form offers)
 
-Clerks and supervisors. The sender's phone is kept for the staff to call back, shown only masked (138****0000),
-and never written to an event or a log."""
+Clerks and supervisors; department officers read (the list and one parcel) the parcels of their departments: sorted
+to one of them, or attached to a case one of them decides (another's: 403 not_your_department). The sender's phone
+is kept for the staff to call back, shown only masked (138****0000), and never written to an event or a log."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -27,6 +28,7 @@ from .models import Body
 router = APIRouter(prefix="/api/v1", tags=["courier"])
 ParcelId = Path(ge=1, le=2**62, description="the parcel's id (its 登记号)")
 STAFF = ("clerk", "supervisor")
+READERS = (*STAFF, "department")      # department officers: their departments' parcels only
 CaseRef = Annotated[int, Field(ge=1, le=2**62)] | Annotated[str, Field(min_length=1, max_length=40)]
 
 
@@ -144,15 +146,15 @@ async def list_parcels(attached: bool | None = Query(None, description="false: n
                        department: str | None = Query(None, max_length=100),
                        waybill: str | None = Query(None, max_length=40),
                        limit: int = Query(50, ge=1, le=200), before: int | None = Query(None, ge=1, le=2**62),
-                       parcels: Parcels = Depends(get_parcels), _: Principal = Depends(require(*STAFF))) -> dict:
-    return parcels.list(attached=attached, sorted_=sorted_, case_id=case, department=department,
+                       parcels: Parcels = Depends(get_parcels), who: Principal = Depends(require(*READERS))) -> dict:
+    return parcels.list(who, attached=attached, sorted_=sorted_, case_id=case, department=department,
                         waybill=waybill.replace(" ", "").upper() if waybill else None, limit=limit, before=before)
 
 
 @router.get("/parcels/{parcel_id}", response_model=ParcelOut, summary="One parcel")
 async def get_parcel(parcel_id: int = ParcelId, parcels: Parcels = Depends(get_parcels),
-                     _: Principal = Depends(require(*STAFF))) -> dict:
-    return parcels.get(parcel_id)
+                     who: Principal = Depends(require(*READERS))) -> dict:
+    return parcels.get(parcel_id, who)
 
 
 @router.post("/parcels/{parcel_id}/attach", response_model=ParcelOut,

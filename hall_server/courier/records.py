@@ -55,11 +55,26 @@ def parcels_of(conn: sqlite3.Connection, rows: list[sqlite3.Row], matter_names: 
     return [parcel_of(r, cases.get(r["case_id"]), matter_names.get(r["matter"])) for r in rows]
 
 
+def departments_of(conn: sqlite3.Connection, row: sqlite3.Row) -> set[str]:
+    """The departments a parcel is theirs of: the one it is sorted to, and those deciding the case it is attached to."""
+    found = {row["department"]} if row["department"] else set()
+    if row["case_id"] is not None:
+        found |= {d for (d,) in conn.execute("SELECT department FROM case_tasks WHERE case_id=?", (row["case_id"],))}
+    return found
+
+
 def listing(conn: sqlite3.Connection, matter_names: dict[str, str], *, attached: bool | None = None,
             sorted_: bool | None = None, case_id: int | None = None, department: str | None = None,
-            waybill: str | None = None, limit: int = 50, before: int | None = None) -> dict:
-    """Newest first, paged by `before` (an id)."""
+            waybill: str | None = None, limit: int = 50, before: int | None = None,
+            scope: tuple[str, ...] | None = None) -> dict:
+    """Newest first, paged by `before` (an id). `scope`: only the parcels of these departments (sorted to one, or
+    attached to a case one of them decides) — a department officer's view; None: every parcel."""
     where, args = ["1=1"], []
+    if scope is not None:
+        marks = ",".join("?" * len(scope)) or "NULL"
+        where.append(f"(department IN ({marks}) OR EXISTS (SELECT 1 FROM case_tasks t WHERE t.case_id = parcels.case_id"
+                     f" AND t.department IN ({marks})))")
+        args += [*scope, *scope]
     if attached is not None:
         where.append("case_id IS NOT NULL" if attached else "case_id IS NULL")
     if sorted_ is not None:
