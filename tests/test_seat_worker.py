@@ -99,20 +99,6 @@ def issue_and_call(srv, clerk: dict, kiosk: dict) -> None:
     assert httpx.post(f"{srv.url}/api/v1/windows/3/finish", headers=clerk, timeout=5).status_code == 200
 
 
-def test_the_server_never_loads_opencv_with_the_district_cameras(tmp_path):
-    with ServerProcess(tmp_path / "data") as srv:          # the district hall: eleven simulated seat cameras
-        first = health(srv)
-        cameras = [d for d in first["devices"] if d["kind"] == "camera"]
-        assert len(cameras) == 11
-        assert all(d["state"] in ("ok", "degraded") for d in cameras), cameras     # starting: never offline
-        pid = wait(lambda: worker_pid(srv), 15)
-        wait(lambda: "cv2" in maps(pid), 30)                                  # the worker has OpenCV …
-        wait(lambda: all(d["state"] == "ok" for d in health(srv)["devices"] if d["kind"] == "camera"), 90, 0.5)
-        server_maps = maps(srv.proc.pid)
-        assert "cv2" not in server_maps and "opencv" not in server_maps.lower()     # … the server never
-        assert health(srv)["seat_worker"]["rss_kb"] > 0
-
-
 def test_a_killed_worker_makes_seats_unknown_with_an_alert_and_calling_goes_on(server):
     srv = server
     clerk, kiosk = open_window_3(srv)
@@ -228,16 +214,24 @@ def test_wire_accepts_the_workers_messages():
     assert decode(b'{"type": "heartbeat"}')["type"] == "heartbeat"
 
 
-def test_a_fresh_server_never_loads_numpy(tmp_path):
-    """On an empty data dir the migrations run through sqlite_utils, which imports numpy when it is installed
-    (it is, for the seat worker's OpenCV); the server must not: its start and its RSS (issue 14). numpy's C
-    extension is mapped whenever numpy is imported, so the server's maps show sys.modules' numpy."""
-    with ServerProcess(tmp_path / "data") as srv:          # the district hall with every device, a fresh database
+def test_a_fresh_server_never_loads_opencv_or_numpy_with_the_district_cameras(tmp_path):
+    """The district hall with every device (eleven simulated seat cameras) on an empty data dir: the cameras are
+    the worker's, and the server never maps OpenCV or numpy — the migrations run through sqlite_utils, which
+    imports numpy when it is installed (it is, for the worker's OpenCV); the server's start and RSS (issue 14).
+    numpy's C extension is mapped whenever numpy is imported, so the server's maps show sys.modules' numpy."""
+    with ServerProcess(tmp_path / "data") as srv:
+        first = health(srv)
+        cameras = [d for d in first["devices"] if d["kind"] == "camera"]
+        assert len(cameras) == 11
+        assert all(d["state"] in ("ok", "degraded") for d in cameras), cameras     # starting: never offline
         pid = wait(lambda: worker_pid(srv), 15)
-        wait(lambda: "numpy" in maps(pid), 30)              # the worker has it …
+        wait(lambda: "cv2" in maps(pid) and "numpy" in maps(pid), 30)          # the worker has them …
         kiosk = srv.make_user("kiosk1", "kiosk", srv.admin())
         r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk,
                        timeout=10)
         assert r.status_code == 201 and r.json()["print"]["ok"], r.text       # a printed receipt: PIL, QR code
+        wait(lambda: all(d["state"] == "ok" for d in health(srv)["devices"] if d["kind"] == "camera"), 90, 0.5)
         server_maps = maps(srv.proc.pid)
         assert "numpy" not in server_maps and "cv2" not in server_maps          # … the server never
+        assert "opencv" not in server_maps.lower()
+        assert health(srv)["seat_worker"]["rss_kb"] > 0
