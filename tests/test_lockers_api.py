@@ -204,11 +204,15 @@ def _mark_sent(conn, msg_id):
 
 
 def test_the_code_reaches_the_simulated_modem_then_is_masked_in_the_outbox(tmp_path, district_cfg, clock,
-                                                                          monkeypatch):
+                                                                          monkeypatch, caplog):
+    """The code goes to the applicant's phone and nowhere else: not in a log line, an event, the devices' and the
+    outbox's API, nor the modem's --wire dump (as text, as the PDU's UCS-2 hex, or in the dump's hex columns)."""
+    caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("ONEWINDOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.setattr(codes, "new_code", lambda: CODE)
     cfg = locker_config(district_cfg)
-    modem = DeviceConfig(name="sms-modem", kind="sms", url="sim://sms", poll_s=300)
+    wire = tmp_path / "sms-wire.txt"
+    modem = DeviceConfig(name="sms-modem", kind="sms", url=f"sim://sms?wire={wire}", poll_s=300)
     cfg = cfg.model_copy(update={"devices": (*cfg.devices, modem), "sms": SmsPolicy(device="sms-modem")})
     with running(tmp_path, cfg, clock) as c:
         clerk = clerk_at(c, 1)
@@ -221,6 +225,23 @@ def test_the_code_reaches_the_simulated_modem_then_is_masked_in_the_outbox(tmp_p
         text = until(lambda: (m := [m for m in outbox(c) if m["kind"] == "ready_locker"]) and m[0]["status"] == "sent"
                      and CODE not in m[0]["text"] and m[0]["text"], what="the outbox text masked")
         assert codes.MASK in text
+
+        def body(path: str) -> str:
+            r = c.get(path, headers=c.admin)
+            assert r.status_code == 200, r.text
+            return r.text
+        seen = {"events": json.dumps(events(c), ensure_ascii=False), "lockers": body("/api/v1/lockers"),
+                "devices": body("/api/v1/health") + body("/api/v1/devices/sms-modem") + body("/api/v1/alerts"),
+                "outbox": body("/api/v1/outbox")}
+    dump = wire.read_text(errors="replace")
+    assert "AT+CMGS=" in dump                           # the dump is there, and shows the exchange
+    seen["wire dump"] = dump
+    seen["wire bytes"] = b"".join(bytes.fromhex(line[22:70]) for line in dump.splitlines()
+                                  if line[11:13] in ("TX", "RX")).decode("ascii", errors="replace")
+    seen["log"] = caplog.text
+    ucs2 = CODE.encode("utf-16-be").hex().upper()       # the code as the PDU carries it
+    for where, text in seen.items():
+        assert CODE not in text and ucs2 not in text and ucs2.lower() not in text, f"the pickup code in the {where}"
 
 
 def test_a_stuck_door_goes_out_of_service_with_an_alert_and_the_next_is_used(client):
