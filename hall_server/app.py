@@ -18,11 +18,13 @@ from .api import (
     case_notices,
     case_pages,
     cases,
+    complaints,
     courier,
     dashboard,
     devices,
     evaluations,
     events,
+    feedback_pages,
     hall,
     handout,
     health,
@@ -63,7 +65,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
-                   outbox, courier, handout, lockers, evaluations):
+                   outbox, courier, handout, lockers, evaluations, feedback_pages, complaints):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -7,9 +7,11 @@
 // every 10 s), it reconnects with back-off from the last seq seen, and the snapshot is read again once it
 // is back; stream.reset and day.rolled_over start over from a fresh snapshot.
 // Actions post to the API as the logged-in user; an API error is shown as the server wrote it.
-// The cases panel (办件 by state, the overdue ones) is drawn by dashboard_cases.js.
+// The cases panel (办件 by state, the overdue ones) is drawn by dashboard_cases.js, the 好差评 panel by
+// dashboard_feedback.js.
 
 import { drawCases } from "/static/dashboard_cases.js";
+import { noteFeedbackEvent, refreshFeedback } from "/static/dashboard_feedback.js";
 
 const TOKEN_KEY = "onewindow.dashboard.token";
 const REFRESH_GAP_MS = 250;
@@ -196,7 +198,7 @@ function setConnection(state) {
 class Feed {
   constructor() {
     this.socket = new EventSocket({
-      onEvent: () => this.refreshSoon(),
+      onEvent: (e) => { noteFeedbackEvent(e); this.refreshSoon(); },
       onResync: (e) => this.resync(e),
       onState: setConnection,
       onReconnected: () => this.refreshSoon(),
@@ -311,6 +313,7 @@ function render(snap) {
   drawTickets(snap.tickets);
   drawHealth(snap);
   drawCases(snap.cases);
+  refreshFeedback(api);
 }
 
 function drawTotals(snap) {
