@@ -17,10 +17,12 @@ from .accounts import bootstrap
 from .accounts.auth import Auth
 from .cases.service import Cases
 from .clock import Clock
+from .complaints.service import Complaints
 from .config import HallConfig
 from .courier.service import Parcels
 from .feedback.service import Feedback
 from .hardware.card_reads import CardReads
+from .hardware.evaluators import EvaluatorPrompts
 from .hardware.keypads import Keypads
 from .hardware.printing import KioskPrinting
 from .hardware.screens import ScreenFanOut
@@ -60,6 +62,8 @@ class Hall:
         # 好差评: a prompt opens in the transaction that finishes a ticket or delivers a case at a window
         self.feedback = Feedback(cfg, self.store, self.bus, self.clock, self.cases.calendar, self.identity_key)
         self.engine.on_finish = self.feedback.on_ticket_finished
+        # “办不成事” complaints: counted in the cases' working days, their SMS through the outbox
+        self.complaints = Complaints(cfg, self.store, self.clock, self.cases.calendar, self.outbox)
         # the windows' key boxes: set self.feedback.ask to an `async (window, handling) -> bool` that prompts the box
         # (hardware/evaluators.py EvaluatorPrompts.prompt), which answers through self.feedback.submit
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
@@ -68,6 +72,9 @@ class Hall:
                                         on_key=lambda dev, press: self.keypads(dev, press),
                                         owned_elsewhere=frozenset({"camera"}))
         self.keypads = Keypads(cfg, self.store, self.engine, self.clock, self.devices)
+        self.evaluators = EvaluatorPrompts(cfg.devices, self.devices, self.clock, self.feedback.submit,
+                                           cfg.feedback.prompt_timeout_s, self.store)
+        self.feedback.ask = self.evaluators.prompt      # the windows' key boxes (评价器)
         self.printing = KioskPrinting(cfg, self.store, self.devices, self.clock)
         self.announcer = Announcer(cfg, self.store, self.bus, self.devices, self.clock, self.data_dir / "audio-cache")
         self.screens = ScreenFanOut(cfg, self.store, self.bus, self.views, self.devices)
@@ -107,13 +114,16 @@ class Hall:
         await self.seats.start()
         self.cases.watch.start()
         self.feedback.start()
+        self.complaints.start()
         self.sms.start()
         await self.lockers.start()
 
     async def stop(self) -> None:
         await self.lockers.stop()
         await self.sms.stop()
+        await self.complaints.stop()
         await self.feedback.stop()
+        await self.evaluators.stop()
         await self.cases.watch.stop()
         await self.seats.stop()
         await self.screens.stop()

@@ -45,8 +45,8 @@ def from_url(raw: str) -> SerialKeyBox:
 
 
 class SerialKeyBox(Evaluator):
-    """One key box on a serial line. One prompt or health check at a time (the hall's supervisor serialises
-    them); `cancel()` may come from any thread."""
+    """One key box on a serial line. One prompt at a time; `health()` during a prompt does no I/O (the prompt's
+    heartbeat tells) and `cancel()` may come from any thread."""
 
     def __init__(self, url: DeviceURL):
         super().__init__(url)
@@ -211,10 +211,17 @@ class SerialKeyBox(Evaluator):
     def health(self) -> DeviceHealth:
         if self._serial is None:
             return DeviceHealth(DeviceState.OFFLINE, f"the key box on {self.port} is not open")
+        if not self._io.acquire(blocking=False):    # a prompt is under way: its heartbeat is the health check
+            if self.last_error:
+                return DeviceHealth(DeviceState.OFFLINE, self.last_error)
+            return DeviceHealth(DeviceState.OK, f"the key box at address {self.address} on {self.port} is prompting "
+                                "(lamp on) and answers its heartbeat")
         try:
             st = self.status()
         except EvaluatorError as exc:
             return DeviceHealth(DeviceState.OFFLINE, exc.en)
+        finally:
+            self._io.release()
         return DeviceHealth(DeviceState.OK, f"the key box at address {self.address} on {self.port} answers, lamp "
                             f"{'on' if st['lamp'] else 'off'}, {self.counters['prompts']} prompt(s) so far")
 
