@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .cases.config import CalendarTable, CasesPolicy
+from .complaints.config import ComplaintPolicy
 from .courier.config import CourierPolicy
 from .feedback.config import FeedbackPolicy
 from .hardware.config import DeviceConfig, check_devices
@@ -266,6 +267,7 @@ class HallConfig(_Strict):
     courier: CourierPolicy = CourierPolicy()
     lockers: LockerPolicy = LockerPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
+    complaints: ComplaintPolicy = ComplaintPolicy()
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:

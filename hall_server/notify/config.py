@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # {placeholders} a template may use; every one is filled from the case (no ID number, no applicant name)
 FIELDS = ("hall", "number", "matter", "due", "query_code", "status_url", "missing", "where", "pickup_code",
-          "phone", "outcome")
+          "phone", "outcome", "answer")
 DEFAULT_TEMPLATES = {
     "accepted": "【{hall}】您申请的{matter}已受理，办件编号{number}，承诺{due}前办结。查询码{query_code}，"
                 "进度可查：{status_url}",
@@ -17,6 +17,10 @@ DEFAULT_TEMPLATES = {
                     "可在大厅自助机随时取件。",
     "overdue": "【{hall}】非常抱歉，您申请的{matter}（{number}）已超过承诺办结日期{due}，我们正在督办，"
                "如有疑问请致电{phone}。",
+    # “办不成事” complaints (hall_server/complaints/): at registration and at the department's answer
+    "complaint_registered": "【{hall}】您反映的“办不成事”问题已登记，编号{number}，我们将按时限办理并答复您，"
+                            "咨询电话{phone}。",
+    "complaint_answered": "【{hall}】您反映的问题（{number}）已有答复：{answer} 工作人员将与您联系，咨询电话{phone}。",
 }
 
 

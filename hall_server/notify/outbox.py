@@ -56,7 +56,7 @@ class Outbox:
     def text(self, kind: str, values: dict[str, Any]) -> str:
         fields = {"hall": self.hall_name, "phone": self.phone, "number": "", "matter": "", "due": "",
                   "query_code": "", "status_url": "", "missing": "", "where": "", "pickup_code": "",
-                  "outcome": ""}
+                  "outcome": "", "answer": ""}
         fields.update({k: v for k, v in values.items() if v is not None})
         return self.policy.template(kind).format(**fields)
 
@@ -86,6 +86,21 @@ class Outbox:
             "INSERT INTO outbox (created_at, case_id, event_seq, kind, phone, text, status, tries, next_at)"
             " VALUES (?,?,?,?,?,?,'queued',0,?) ON CONFLICT(event_seq, kind) DO NOTHING RETURNING id",
             (event["at"], case["id"], event["seq"], kind, phone, text, event["at"])).fetchone()
+        if self.wake is not None:
+            self.wake.set()
+        return msg_id[0] if msg_id else None
+
+    def enqueue(self, conn: sqlite3.Connection, kind: str, phone: str, values: dict[str, Any], *, event: dict,
+                case_id: int | None = None) -> int | None:
+        """A message of `kind` (a template) to `phone`, put in the outbox in the caller's transaction, tied to the
+        event that called for it (once per event and kind); None when `phone` is not a mobile or it is there."""
+        to = mobile(phone)
+        if to is None:
+            return None
+        msg_id = conn.execute(
+            "INSERT INTO outbox (created_at, case_id, event_seq, kind, phone, text, status, tries, next_at)"
+            " VALUES (?,?,?,?,?,?,'queued',0,?) ON CONFLICT(event_seq, kind) DO NOTHING RETURNING id",
+            (event["at"], case_id, event["seq"], kind, to, self.text(kind, values), event["at"])).fetchone()
         if self.wake is not None:
             self.wake.set()
         return msg_id[0] if msg_id else None

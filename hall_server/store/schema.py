@@ -301,8 +301,36 @@ def _v14(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX badrating_steps_record ON badrating_steps (badrating_id, id)")
 
 
+def _v15(db: sqlite_utils.Database) -> None:
+    # “办不成事” complaints (hall_server/complaints/): 受理 分类 转办 办结 反馈 核查 备案, each step one row of
+    # complaint_steps (who, when, what they wrote). The contact's phone is kept for the SMS (like a case's
+    # applicant_phone) and shown masked in every listing; due days are local YYYY-MM-DD in working days.
+    db.execute("""CREATE TABLE complaints (
+        id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, text TEXT NOT NULL,
+        case_id INTEGER REFERENCES cases(id), matter TEXT, window INTEGER, department TEXT,   -- as registered
+        channel TEXT NOT NULL,                  -- window | kiosk | status_page
+        registered_by TEXT NOT NULL, registered_at TEXT NOT NULL, registered_day TEXT NOT NULL,
+        contact_name TEXT, contact_phone TEXT,
+        class TEXT,                             -- NULL | simple | complex | special
+        responsible_department TEXT,            -- set at 转办
+        status TEXT NOT NULL,                   -- registered | classified | assigned | answered | fed_back |
+                                                -- checked | filed | closed (out of scope)
+        due TEXT, answer_due TEXT,              -- the current step's day; the class's promised answer day
+        deadline TEXT NOT NULL DEFAULT 'ok',    -- ok | amber | red, of the current step
+        answered_at TEXT, closed_at TEXT, closed_reason TEXT,     -- closed_reason: court | petition | other
+        updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX complaints_open ON complaints (status, due) WHERE status NOT IN ('filed', 'closed')")
+    db.execute("CREATE INDEX complaints_case ON complaints (case_id, registered_day) WHERE case_id IS NOT NULL")
+    db.execute("""CREATE TABLE complaint_steps (
+        id INTEGER PRIMARY KEY, complaint_id INTEGER NOT NULL REFERENCES complaints(id),
+        step TEXT NOT NULL,                     -- register | classify | assign | answer | feedback | check | file |
+                                                -- close
+        due TEXT, at TEXT NOT NULL, by TEXT NOT NULL, text TEXT, data TEXT)""")
+    db.execute("CREATE INDEX complaint_steps_of ON complaint_steps (complaint_id, id)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13, _v14]
+                                                             _v11, _v12, _v13, _v14, _v15]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
