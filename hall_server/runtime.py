@@ -17,6 +17,7 @@ from .accounts import bootstrap
 from .accounts.auth import Auth
 from .cases.service import Cases
 from .clock import Clock
+from .complaints.service import Complaints
 from .config import HallConfig
 from .courier.service import Parcels
 from .feedback.service import Feedback
@@ -61,6 +62,8 @@ class Hall:
         # 好差评: a prompt opens in the transaction that finishes a ticket or delivers a case at a window
         self.feedback = Feedback(cfg, self.store, self.bus, self.clock, self.cases.calendar, self.identity_key)
         self.engine.on_finish = self.feedback.on_ticket_finished
+        # “办不成事” complaints: counted in the cases' working days, their SMS through the outbox
+        self.complaints = Complaints(cfg, self.store, self.clock, self.cases.calendar, self.outbox)
         # the windows' key boxes: set self.feedback.ask to an `async (window, handling) -> bool` that prompts the box
         # (hardware/evaluators.py EvaluatorPrompts.prompt), which answers through self.feedback.submit
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
@@ -111,12 +114,14 @@ class Hall:
         await self.seats.start()
         self.cases.watch.start()
         self.feedback.start()
+        self.complaints.start()
         self.sms.start()
         await self.lockers.start()
 
     async def stop(self) -> None:
         await self.lockers.stop()
         await self.sms.stop()
+        await self.complaints.stop()
         await self.feedback.stop()
         await self.evaluators.stop()
         await self.cases.watch.stop()
