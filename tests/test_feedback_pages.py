@@ -277,3 +277,30 @@ def test_a_handling_rated_meanwhile_answers_the_citizens_tap_in_plain_words(desk
 def test_a_window_the_hall_lacks_has_no_tablet(desk, browser):
     r = desk.http.get("/evaluate/window/99")
     assert r.status_code == 404 and "没有 99 号窗口" in r.text
+
+
+def test_an_upheld_appeal_closes_the_record_in_the_ledger_and_leaves_the_figures(desk, pages):
+    ledger, dash = pages.ledger, pages.dash
+    t = desk.finish_one()
+    desk.post("/api/v1/evaluations", "fbeval1", ticket=t["id"], level=1, reasons=["其他"])
+    expect(dash.get_by_test_id("fb-rated")).to_have_text("3")
+    expect(dash.get_by_test_id("fb-bad")).to_have_text("2")
+    [record] = desk.summary()["badratings"]["items"]
+    rid = record["id"]
+    ledger.get_by_test_id("filter-open").click()
+    ledger.get_by_test_id(f"open-{rid}").click()
+    expect(ledger.get_by_test_id("detail-level")).to_have_attribute("data-level", "1")
+    ledger.get_by_test_id("step-appeal-submit").click()                          # no reason: the form says so
+    expect(ledger.get_by_test_id("detail-appeal")).to_have_count(0)
+    step(ledger, "appeal", reason="评价人误触，现场已表示满意")
+    expect(ledger.get_by_test_id("detail-appeal")).to_contain_text("申诉中")
+    expect(ledger.get_by_test_id(f"row-state-{rid}")).to_contain_text("申诉中")
+    ledger.get_by_test_id("step-appeal-decision-upheld").check()
+    step(ledger, "appeal-decision", note="经调取录像核实，申诉成立")
+    expect(ledger.get_by_test_id("detail-state")).to_have_attribute("data-state", "closed")
+    expect(ledger.get_by_test_id("detail-appeal")).to_contain_text("申诉成立")
+    # the upheld rating leaves the statistics: two rated, one bad, 好评率 50% again
+    expect(dash.get_by_test_id("fb-rated")).to_have_text("2")
+    expect(dash.get_by_test_id("fb-bad")).to_have_text("1")
+    expect(dash.get_by_test_id("fb-good-rate")).to_have_text("50%")
+    expect(dash.get_by_test_id("fb-open")).to_have_text("0")

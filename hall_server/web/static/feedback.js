@@ -193,7 +193,8 @@ function drawDetail(b) {
     h("h4", {}, ...bi("办理经过", "Steps")),
     h("ol", { class: "steps", "data-test-id": "detail-steps" }, ...(b.steps || []).map((s) => h("li", { "data-step": s.step },
       h("b", {}, s.name || (STEP_TEXT[s.step] || [s.step])[0]), " ", h("span", { class: "muted" }, `${when(s.at)} · ${s.by || "—"}`),
-      s.note ? h("p", {}, s.note) : ""))),
+      s.note ? h("p", {}, s.note) : "")),
+      (b.steps || []).length ? "" : h("li", { class: "muted none" }, ...bi("尚无办理记录", "no step taken yet"))),
     ...stepForms(b));
 }
 
