@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--dev", action="store_true", help="create demo accounts and print their passwords")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"],
                        help="the hall server's own log level (personal data is never logged at any level)")
+    serve.add_argument("--clock-offset-s", type=float, default=0.0, metavar="SECONDS",
+                       help="run the hall's clock this many seconds ahead of the machine's (negative: behind), e.g. "
+                            "to show or test the after-hours screens; for demonstrations and tests, never a live hall")
     check = sub.add_parser("check-config", help="validate configuration files")
     check.add_argument("paths", nargs="+")
     # everything after `diagnose` is hall_server.diagnose.cli's (`onewindow diagnose --help` shows its options)
@@ -72,7 +75,14 @@ def _serve(args) -> int:
         from .hardware import escpos_cache
 
         escpos_cache.prepare(data_dir / "cache")    # before a printer's driver first imports python-escpos
-    hall = Hall(cfg, data_dir)
+    clock = None
+    if args.clock_offset_s:
+        from .clock import OffsetClock
+
+        clock = OffsetClock(args.clock_offset_s)
+        logging.getLogger(__name__).warning("the hall's clock runs %+.0f s off the machine's (--clock-offset-s): %s",
+                                            args.clock_offset_s, clock.now().isoformat(timespec="seconds"))
+    hall = Hall(cfg, data_dir, clock)
     generated = hall.ensure_admin()
     if generated:
         print(f"\n  first start: user 'admin' created with password {generated}\n"

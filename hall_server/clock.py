@@ -10,6 +10,17 @@ class Clock:
         return datetime.now(UTC)
 
 
+class OffsetClock(Clock):
+    """The machine's time moved by a fixed offset, running on: a hall shown or tested at another hour (the 24-hour
+    screens at 22:00) by `onewindow serve --clock-offset-s`. The same offset after a restart keeps time going on."""
+
+    def __init__(self, offset_s: float):
+        self.offset = timedelta(seconds=offset_s)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class FakeClock(Clock):
     """A clock tests move by hand."""
 

@@ -1,40 +1,70 @@
-"""The kiosk at 22:00 (issue 16, items 3 and 6, "Done when"): outside opening hours a citizen collects a result
-from the simulated lockers with the SMS's pickup code on the kiosk's keypad, in headless Chromium — the door
-opens, the test shuts it, the case is delivered — and prints a 受理通知书 again on the kiosk's own printer.
+"""The kiosk at 22:00 (issue 16, items 3 and 6, "Done when" — the locker path): outside opening hours a citizen
+collects a result from the simulated lockers with the pickup code of the SMS the simulated modem took, on the
+kiosk's keypad, in headless Chromium — the door opens, the test shuts it, the case is delivered —, the hall killed
+mid-load and mid-pickup losing nothing and sending nothing twice; and a 受理通知书 printed again on the kiosk's own
+printer.
 
-A hall server process whose opening hours make it closed now (kiosk_helpers.closed_now), with the district
-centre's [lockers] on a simulated board (the real serial driver on a pty), and the real `onewindow-kiosk`
-program with its simulated printer."""
+A hall server process with the district's opening hours whose clock reads 22:00 today (--clock-offset-s), the
+district centre's [lockers] on a simulated board (the real serial driver on a pty), its SMS through the real AT
+driver to a modem simulator on a pty of this test process (it outlives the hall's restarts, as a USB modem does,
+and tells what it sent), and the real `onewindow-kiosk` program with its simulated printer."""
 from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from kiosk_helpers import KioskProcess, closed_now, devices_file, hall_config, receipts
+from kiosk_helpers import KioskProcess, devices_file, hall_config, receipts
 from pages import chromium, expect, serious_axe_problems
-from serverproc import ServerProcess
+from serverproc import DISTRICT, ServerProcess
 from test_kiosk_pages import small_targets
+
+from drivers.sms.simulator import ModemSimulator
+from hall_server.config import load_config
 
 pytestmark = pytest.mark.slow
 LOCKER = "result-lockers"
 INSTANT = {"matter": "WJ-001", "applicant": {"name": "王五", "phone": "13900000000"},
            "materials": [{"name": m, "state": "original"} for m in ("夫妻双方居民身份证", "结婚证", "户口簿")]}
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def seconds_to_22_00() -> float:
+    """The clock offset that makes the hall's clock read 22:00 today (in the hall's zone) now."""
+    now = datetime.now(TZ)
+    return (now.replace(hour=22, minute=0, second=0, microsecond=0) - now).total_seconds()
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory):
+def modem():
+    with ModemSimulator() as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory, modem):
     tmp = tmp_path_factory.mktemp("locker-pickup")
-    config = tmp / "hall-closed-lockers.toml"
-    config.write_text(hall_config(tmp, opening=closed_now()).read_text(encoding="utf-8") + f"""
+    opening = "\n".join(f'{day} = "{span}"' for day, span in load_config(DISTRICT).hall.opening.items())
+    config = tmp / "hall-22-00-lockers.toml"
+    config.write_text(hall_config(tmp, opening=opening).read_text(encoding="utf-8") + f"""
 [[devices]]
 name = "{LOCKER}"
 kind = "locker"
 url = "sim://locker?boards=2&locks=24&timeout=0.2&retries=1"
 poll_s = 30
+
+[[devices]]
+name = "sms-modem"
+kind = "sms"
+url = "sms+serial://{modem.port}?timeout=0.5&send_timeout=5"
+poll_s = 30
 """, encoding="utf-8")
-    srv = ServerProcess(tmp / "data", config=config, keep_port=True)       # the kiosk finds it after a restart
+    # the kiosk finds it after a restart; its clock at 22:00, the same offset at each start (time runs on)
+    srv = ServerProcess(tmp / "data", config=config, keep_port=True,
+                        extra_args=("--clock-offset-s", f"{seconds_to_22_00():.3f}"))
     srv.start()
     srv.admin_http = srv.client(headers=srv.admin())
     token = srv.make_user("kioskpickup", "kiosk")["Authorization"].removeprefix("Bearer ")
@@ -86,10 +116,15 @@ def open_doors(hall) -> list[str]:
     return hall.admin_http.get(f"/api/v1/devices/{LOCKER}").json()["diagnostics"]["simulator"]["open_doors"]
 
 
-def pickup_code(hall, case_id: int) -> str:
-    """The code as the applicant reads it in the SMS (this hall has no modem: it waits in the outbox)."""
-    with sqlite3.connect(f"file:{hall.db_path}?mode=ro", uri=True) as db:
-        text = db.execute("SELECT text FROM outbox WHERE case_id=? AND kind='ready_locker'", (case_id,)).fetchone()[0]
+def texts_to(modem, number: str) -> list[str]:
+    """What the simulated modem sent about case `number`, oldest first."""
+    return [m.text for m in modem.sent if number in m.text]
+
+
+def pickup_code(modem, number: str) -> str:
+    """The code as the applicant reads it in the SMS the simulated modem sent (the hall keeps only its hash, and
+    masks it in the outbox once sent)."""
+    text = until(lambda: [t for t in texts_to(modem, number) if "取件码" in t], what="the pickup code's SMS")[0]
     return text.split("取件码")[1][:6]
 
 
@@ -113,13 +148,19 @@ def type_code(page, code: str) -> None:
     page.get_by_test_id("locker-submit").click()
 
 
-def test_at_22_00_a_result_is_collected_with_the_pickup_code(hall, page):
+def test_at_22_00_a_result_is_collected_with_the_pickup_code(hall, page, modem):
     admin = hall.admin_http
     case, loaded = in_a_locker(hall)
+    assert datetime.fromisoformat(case["received_at"]).astimezone(TZ).hour == 22      # the hall's clock
     where = loaded["compartment"]
     simulate(hall, shut=True, board=loaded["board"], lock=loaded["lock"])          # the clerk shuts it
     until(lambda: status_of(hall, case["id"]) == "ready", what="ready")
-    code = pickup_code(hall, case["id"])
+    code = pickup_code(modem, case["number"])
+    # the applicant's phone had each message once: accepted (with the query code), decided, in the locker (the code)
+    sent = until(lambda: len(texts_to(modem, case["number"])) >= 3 and texts_to(modem, case["number"]), what="3 SMS")
+    assert [("已受理" in t, "已办结" in t, "取件码" in t) for t in sent] == [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    assert case["query_code"] in sent[0] and code in sent[2]
+    assert all(m.number == "+8613900000000" for m in modem.sent if case["number"] in m.text)
 
     expect(page.locator(".closed-self")).to_contain_text("智能柜取件")               # the landing says so
     assert serious_axe_problems(page) == [] and small_targets(page) == []
@@ -167,14 +208,17 @@ def test_at_22_00_an_acceptance_notice_is_printed_again_at_the_kiosk(hall, page)
     assert [e["data"]["number"] for e in events if e["type"] == "notice.reprinted"] == [case["number"]]
 
 
-def test_a_hall_killed_while_a_door_stands_open_loses_nothing(hall, page):
+def test_a_hall_killed_while_a_door_stands_open_loses_nothing(hall, page, modem):
     """kill -9 while a result is being loaded, and again while it is being collected: the restarted hall reads the
-    doors (its simulated board starts with every door shut, as if shut meanwhile) and finishes each, once."""
+    doors (its simulated board starts with every door shut, as if shut meanwhile) and finishes each, once; the
+    modem (which outlives the hall) has each message of the case once."""
     case, loaded = in_a_locker(hall)
+    # killed once the modem has the messages so far (one being sent at the kill would be `uncertain`, never resent)
+    until(lambda: len(texts_to(modem, case["number"])) == 2, what="the accepted and decided SMS")
     hall.kill()
     hall.start()
     until(lambda: status_of(hall, case["id"]) == "ready", what="the load finished after the restart")
-    code = pickup_code(hall, case["id"])
+    code = pickup_code(modem, case["number"])
     page.get_by_test_id("closed-lockers").click()
     type_code(page, code)
     door = page.get_by_test_id(f"locker-door-{loaded['compartment']}")
@@ -192,6 +236,8 @@ def test_a_hall_killed_while_a_door_stands_open_loses_nothing(hall, page):
     with sqlite3.connect(f"file:{hall.db_path}?mode=ro", uri=True) as db:
         kinds = [k for (k,) in db.execute("SELECT kind FROM outbox WHERE case_id=? ORDER BY id", (case["id"],))]
     assert kinds.count("ready_locker") == 1
+    sent = texts_to(modem, case["number"])
+    assert len(sent) == 3 and sum("取件码" in t for t in sent) == 1 and code in sent[-1]
 
 
 def status_of_offline(hall, case_id: int) -> str:
