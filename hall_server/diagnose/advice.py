@@ -11,7 +11,8 @@ import re
 PORT_BUSY = ("the hall server may be running and holding the port: stop it (systemctl stop onewindow) or check "
              "the port's permissions (the user must be in the dialout group)")
 
-PORTED = ("printer", "idcard", "display", "caller", "audio", "locker", "sms")   # kinds that may be on a serial port
+# kinds that may be on a serial port
+PORTED = ("printer", "idcard", "display", "caller", "audio", "locker", "sms", "evaluator")
 ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     # -- serial ports, whatever the kind: before the kinds' own (a printer's "cannot connect" may be a busy port)
     (PORTED, r"No such file|no such device|does not exist", "the port is not there: check that the adapter is "
@@ -67,6 +68,14 @@ ADVICE: list[tuple[tuple[str, ...], str, str]] = [
     # -- caller keypads ------------------------------------------------------------------------------
     (("caller",), r"no key was pressed", "no key was pressed during the test: run again with --active and press a "
                                          "key on a keypad within the wait (--wait)"),
+    # -- evaluator key boxes -------------------------------------------------------------------------
+    (("evaluator",), r"no key was pressed", "the lamp lit but nobody pressed a key: run again with --active and "
+                                            "press a key on the window's key box within the wait (--wait)"),
+    (("evaluator",), r"did not answer|stopped answering", "the key box does not answer: check its cable and power, "
+                                                          "that address= matches its DIP switches and baudrate= its "
+                                                          "setting"),
+    (("evaluator",), r"wrong checksum", "the key box's frames are garbled: check the cable, its screen and the baud "
+                                        "rate"),
     # -- smart lockers -------------------------------------------------------------------------------
     (("locker",), r"answered garbled|wrong BCC", "the boards' answers are garbled: check the A/B wires and the 120 Ω "
                                                  "terminator, the baud rate, and that no two boards share a DIP "

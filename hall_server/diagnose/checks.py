@@ -129,6 +129,33 @@ def caller(dev: Any, target: Target, opts: Options, check: Check) -> None:
                      + (f" (window {', '.join(windows)})" if windows else " (no window has that address)"))
 
 
+def evaluator(dev: Any, target: Target, opts: Options, check: Check) -> None:
+    """Passive: the box answers a status query (its health). Active: the lamp lights for --wait seconds and the
+    first key is reported (a simulator presses 5 非常满意 itself), then the lamp goes out."""
+    window = f" of window {target.window}" if target.window is not None else " (bound to no window: set window = N)"
+    if not opts.active or check.state == FAIL:
+        if check.state != FAIL:
+            check.detail += f"; the key box{window} (--active lights its lamp and waits for a key)"
+        return
+    from drivers.evaluator.base import LEVELS, EvaluatorError
+    sim = getattr(dev, "simulator", None)
+    if sim is not None:
+        def press() -> None:
+            if sim.wait_until(lambda: sim.faults()["lamp"], opts.wait):
+                sim.press(5)
+        threading.Thread(target=press, daemon=True, name="diagnose evaluator press").start()
+    try:
+        level = dev.prompt(opts.wait)
+    except EvaluatorError as exc:
+        check.worse(FAIL, f"the key box stopped answering while its lamp was lit: {exc}")
+        return
+    if level is None:
+        check.worse(WARN, f"the lamp was lit but no key was pressed within {opts.wait:g} s")
+        return
+    check.data["key"] = {"level": level, "name": LEVELS[level]}
+    check.detail += f"; the lamp lit and key {level} ({LEVELS[level]}) was pressed on the key box{window}"
+
+
 def locker(dev: Any, target: Target, opts: Options, check: Check) -> None:
     """Every board answered in the health check; --active opens one door a technician names as empty."""
     boards = list(dev.boards)
@@ -204,7 +231,8 @@ def audio(dev: Any, target: Target, opts: Options, check: Check) -> None:
 
 
 KINDS = {"printer": printer, "idcard": idcard, "display": display, "camera": camera, "caller": caller,
-         "audio": audio, "voice": voice, "locker": locker, "sms": sms}
+         "audio": audio, "voice": voice, "locker": locker, "sms": sms,
+         "evaluator": evaluator}
 
 
 def _span(addresses) -> str:

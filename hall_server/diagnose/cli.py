@@ -132,7 +132,8 @@ def _masked(number: str | None) -> str | None:
 def hall_targets(cfg) -> list:
     from .targets import Target
     windows = tuple(w.number for w in cfg.windows)
-    targets = [Target(d.name, d.kind, d.url, dict(d.screens), dict(d.keypads), windows) for d in cfg.devices]
+    targets = [Target(d.name, d.kind, d.url, dict(d.screens), dict(d.keypads), windows, window=d.window)
+               for d in cfg.devices]
     if cfg.calling.voice:
         targets.append(Target(VOICE, "voice", cfg.calling.voice))
     return targets

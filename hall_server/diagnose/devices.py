@@ -41,7 +41,7 @@ def deadline(target: Target, opts: Options) -> float:
     """How long this device's check may take."""
     extra = 0.0
     if opts.active:
-        extra = opts.wait if target.kind in ("idcard", "caller") else 0.0
+        extra = opts.wait if target.kind in ("idcard", "caller", "evaluator") else 0.0
         if target.kind == "sms" and opts.sms_to:
             extra = 60.0                                    # the network's time to take the test SMS
         if target.kind == "display":

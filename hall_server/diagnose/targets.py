@@ -14,6 +14,7 @@ class Target:
     screens: dict[str, int] = field(default_factory=dict)
     keypads: dict[str, int] = field(default_factory=dict)
     windows: tuple[int, ...] = ()
+    window: int | None = None       # the window the device serves (an evaluator's key box)
     source: str = "hall"
 
 
