@@ -370,6 +370,36 @@ def test_the_diagnose_command_line_takes_the_test_sms_number(tmp_path, capsys):
     assert bad.value.code == 2 and "not a Chinese mobile number" in capsys.readouterr().err
 
 
+def test_the_diagnose_wire_dump_of_a_test_sms_shows_neither_the_number_nor_the_text(tmp_path):
+    """`scripts/diagnose --device sms-modem --active --sms-to N --wire`: the dump (made to be sent to a vendor) has
+    the AT exchange, with the PDU's destination digits and user data masked — neither the number nor the text, as
+    the dump's hex columns nor as its text (issue 16: a pickup code never in a wire dump)."""
+    from serverproc import DISTRICT, without_devices
+
+    from hall_server.diagnose.cli import main
+    from hall_server.diagnose.modem import TEST_TEXT
+    config = tmp_path / "hall.toml"
+    device = f'\n[[devices]]\nname = "sms-modem"\nkind = "sms"\nurl = "sim://sms?{FAST}"\n'
+    config.write_text(without_devices(DISTRICT.read_text(encoding="utf-8")) + device, encoding="utf-8")
+    report, data = tmp_path / "report.json", tmp_path / "data"
+    assert main(["--config", str(config), "--data-dir", str(data), "--json", str(report), "--device", "sms-modem",
+                 "--active", "--sms-to", "13912345678", "--wire"]) == 0
+    [row] = json.loads(report.read_text(encoding="utf-8"))["checks"]
+    assert row["state"] == OK and row["data"]["test_sms"]["parts"] >= 1 and row["wire"]
+    dump = open(row["wire"], encoding="utf-8", errors="replace").read()
+    wire_bytes = b"".join(bytes.fromhex(line[22:70]) for line in dump.splitlines()
+                          if line[11:13] in ("TX", "RX")).decode("ascii", errors="replace")
+    assert "AT+CMGS=" in wire_bytes and "xxxxxxxx\x1a" in wire_bytes    # the exchange is there, the PDU masked
+    number = "683119325476F8"                               # +8613912345678 as the PDU's semi-octets
+    chinese = TEST_TEXT.split("】")[1]                     # (the tag's "onewindow" is the simulator's model name too)
+    words = [chinese[i:i + 4] for i in range(0, len(chinese) - 3, 4)]
+    for where, text in (("dump", dump), ("wire bytes", wire_bytes)):
+        flat = text.upper()
+        assert "13912345678" not in text and number not in flat, f"the number in the {where}"
+        for w in words:
+            assert w not in text and w.encode("utf-16-be").hex().upper() not in flat, f"{w!r} in the {where}"
+
+
 def test_wire_rewrites_the_modem_urls(tmp_path):
     from drivers.wire import spy_url, with_wire
     dump = tmp_path / "sms wire.txt"
