@@ -3,7 +3,7 @@ and the dashboard's satisfaction panel.
 
 One hall for the module, in this process (uvicorn in a thread) on a FakeClock that stands still, so no prompt
 times out while a test looks at it. A clerk at window 1 finishes tickets through the API; the tablet (logged in
-through its own form as window 1's evaluator account) prompts and speaks; the citizen taps 不满意 and a reason;
+through its own form as window 1's evaluator account) prompts and speaks in the hall's voice; the citizen taps 不满意 and a reason;
 a supervisor walks the 差评 through 核实 → 整改 → 反馈 → 复核 in the ledger page and exports the CSV; the
 dashboard's figures (rated, bad, 好评率, open 差评) follow. A second handling already rated by the time the
 citizen taps gets the 409 in plain words on the tablet. axe-core finds nothing serious on the three pages.
@@ -178,8 +178,10 @@ def test_a_bad_rating_at_the_tablet_is_walked_to_closure_in_the_ledger_and_count
     expect(dash.get_by_test_id("fb-good-rate")).to_have_text("—")
     expect(tablet.get_by_test_id("screen-rate")).to_be_hidden()
 
-    t = desk.finish_one()
-    # the tablet prompts by itself: the words, spoken, and five large levels, Chinese first
+    with tablet.expect_response(lambda r: r.url.endswith("/evaluate/speech/prompt.wav")) as spoken:
+        t = desk.finish_one()
+    # the tablet prompts by itself: the words, spoken in the hall's voice, and five large levels, Chinese first
+    assert spoken.value.status in (200, 206) and spoken.value.headers["content-type"] == "audio/wav"   # 206: ranges
     expect(tablet.get_by_test_id("screen-rate")).to_be_visible()
     expect(tablet.get_by_test_id("prompt")).to_contain_text(PROMPT)
     expect(tablet.locator("body")).to_have_attribute("data-spoken", PROMPT)
@@ -274,9 +276,13 @@ def test_a_handling_rated_meanwhile_answers_the_citizens_tap_in_plain_words(desk
     assert desk.summary()["totals"]["good_rate"] == 0.5
 
 
-def test_a_window_the_hall_lacks_has_no_tablet(desk, browser):
+def test_a_window_the_hall_lacks_has_no_tablet_and_only_the_tablets_phrases_are_spoken(desk):
     r = desk.http.get("/evaluate/window/99")
     assert r.status_code == 404 and "没有 99 号窗口" in r.text
+    r = desk.http.get("/evaluate/speech/thanks.wav")
+    assert r.status_code == 200 and r.content[:4] == b"RIFF"
+    r = desk.http.get("/evaluate/speech/anything.wav")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_phrase"
 
 
 def test_an_upheld_appeal_closes_the_record_in_the_ledger_and_leaves_the_figures(desk, pages):

@@ -2,7 +2,7 @@
 // (its token in sessionStorage, as the window terminal keeps its own), then waits for the window's prompt:
 // GET /api/v1/evaluations/pending?window=n every few seconds, and at once when the event stream tells of an
 // evaluation.* event of this window. A prompt shows the five levels (Chinese first, large) and speaks
-// "请您对本次服务进行评价"; a bad level (1–2) asks for reasons from the hall's list, which the citizen may skip.
+// "请您对本次服务进行评价" in the hall's voice; a bad level (1–2) asks for reasons from the hall's list, which the citizen may skip.
 // POST /api/v1/evaluations, then a thank-you; a refusal (409 already rated / timed out, …) in plain words.
 // Nothing personal is shown: the ticket number and the matter only. An ES module, no build.
 
@@ -66,9 +66,29 @@ async function api(method, path, body) {
   return data;
 }
 
-// -- speech: the browser's own voice (Web Speech API) where there is one; the words are on the screen anyway --
-function speak(text) {
+// -- speech: the hall's own voice (/evaluate/speech/<phrase>.wav, as the kiosk speaks through its server); the
+// browser's Web Speech API where that cannot play; the words are on the screen anyway. A browser that wants a
+// touch before it plays sound shows the 开启声音 button once.
+function speak(phrase, text) {
   document.body.dataset.spoken = text;
+  try {
+    if (S.audio) S.audio.pause();
+    const audio = new Audio(`/evaluate/speech/${phrase}.wav`);
+    audio.playbackRate = S.elder ? 0.9 : 1;
+    S.audio = audio;
+    audio.addEventListener("error", () => { if (S.audio === audio) browserVoice(text); }, { once: true });
+    const played = audio.play();
+    if (played && played.catch) {
+      played.catch((exc) => {
+        if (exc && exc.name === "NotAllowedError") $("audio-note").hidden = false;
+      });
+    }
+  } catch {
+    browserVoice(text);
+  }
+}
+
+function browserVoice(text) {
   try {
     const synth = window.speechSynthesis;
     if (!synth || typeof SpeechSynthesisUtterance === "undefined") return;
@@ -147,7 +167,7 @@ function showPrompt(p) {
   tick();
   clearInterval(S.countdownTimer);
   S.countdownTimer = setInterval(tick, 1000);
-  speak(PROMPT);
+  speak("prompt", PROMPT);
 }
 
 function chooseLevel(level) {
@@ -157,7 +177,7 @@ function chooseLevel(level) {
     S.chosen = new Set();
     drawReasons();
     show("reasons");
-    if (S.elder) speak(REASONS_PROMPT);
+    if (S.elder) speak("reasons", REASONS_PROMPT);
     return;
   }
   submit([]);
@@ -179,7 +199,7 @@ async function submit(reasons) {
     $("thanks-level").replaceChildren(`您的评价：${e.level_name} `, h("span", { class: "en", lang: "en" },
       `Your rating: ${e.level_name_en || LEVEL_EN[e.level]}`));
     show("thanks");
-    speak("感谢您的评价");
+    speak("thanks", "感谢您的评价");
     S.busy = false;
     backToWaitIn(THANKS_MS);
   } catch (exc) {
@@ -295,6 +315,10 @@ function main() {
   $("reasons-skip").addEventListener("click", () => submit([]));
   $("reasons-submit").addEventListener("click", () => submit([...S.chosen]));
   $("message-ok").addEventListener("click", () => { show("wait"); poll(); });
+  $("audio-note").addEventListener("click", () => {
+    $("audio-note").hidden = true;
+    if (S.audio) S.audio.play().catch(() => {});
+  });
   $("logout").addEventListener("click", async () => { await api("POST", "/auth/logout").catch(() => {}); forget(); });
   if (S.token) begin(); else show("login");
 }
