@@ -1,8 +1,9 @@
 // The rating tablet at a window, /evaluate/window/<n> (好差评). Logs in once as the window's evaluator account
 // (its token in sessionStorage, as the window terminal keeps its own), then waits for the window's prompt:
-// GET /api/v1/evaluations/pending?window=n every few seconds, and at once when the event stream tells of an
+// GET /api/v1/evaluations/pending?window=n every 5 s, and at once when the event stream tells of an
 // evaluation.* event of this window. A prompt shows the five levels (Chinese first, large) and speaks
-// "请您对本次服务进行评价" in the hall's voice; a bad level (1–2) asks for reasons from the hall's list, which the citizen may skip.
+// "请您对本次服务进行评价" in the hall's voice; a bad level (1–2) asks for reasons from the hall's list, which the
+// citizen may skip.
 // POST /api/v1/evaluations, then a thank-you; a refusal (409 already rated / timed out, …) in plain words.
 // Nothing personal is shown: the ticket number and the matter only. An ES module, no build.
 
@@ -10,7 +11,7 @@ const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
 const WINDOW = Number(document.body.dataset.window);
 const TOKEN_KEY = `onewindow.evaluate.${WINDOW}`;
 const ELDER_KEY = "onewindow.evaluate.elder";
-const POLL_MS = 2000;
+const POLL_MS = 5000;            // a safety net: an evaluation.* event of this window reads at once
 const THANKS_MS = 6000;
 const MESSAGE_MS = 10000;
 const PROMPT = "请您对本次服务进行评价";
