@@ -310,3 +310,21 @@ def test_an_upheld_appeal_closes_the_record_in_the_ledger_and_leaves_the_figures
     expect(dash.get_by_test_id("fb-bad")).to_have_text("1")
     expect(dash.get_by_test_id("fb-good-rate")).to_have_text("50%")
     expect(dash.get_by_test_id("fb-open")).to_have_text("0")
+
+
+def test_the_tablet_takes_only_its_windows_evaluator_account(desk, browser):
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        pg.goto(desk.srv.url + "/evaluate/window/1")
+        expect(pg.get_by_test_id("login-username")).to_have_value("eval1")
+        for user in ("fbclerk", "fbsup"):                   # staff never rate: the tablet says whose it is
+            pg.get_by_test_id("login-username").fill(user)
+            pg.get_by_test_id("login-password").fill(f"{user}-password")
+            pg.get_by_test_id("login-submit").click()
+            expect(pg.get_by_test_id("login-error")).to_have_attribute("data-code", "wrong_account")
+            expect(pg.get_by_test_id("login-error")).to_contain_text(f"{user} 不是 1 号窗口的评价器账号")
+            expect(pg.get_by_test_id("screen-wait")).to_be_hidden()
+        assert pg.evaluate("sessionStorage.getItem('onewindow.evaluate.1')") is None
+    finally:
+        ctx.close()
