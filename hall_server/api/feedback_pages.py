@@ -21,7 +21,8 @@ from ..web.templates import render
 from .deps import get_hall
 
 router = APIRouter(include_in_schema=False)
-PHRASES = {"prompt": "请您对本次服务进行评价", "reasons": "请问哪里让您不满意？可以多选，也可以跳过", "thanks": "感谢您的评价"}
+PHRASES = {"prompt": "请您对本次服务进行评价", "reasons": "请问哪里让您不满意？可以多选，也可以跳过",
+           "thanks": "感谢您的评价"}
 _rendering = asyncio.Lock()     # one phrase rendered at a time (the voice of speech.render is one per process)
 
 
