@@ -51,6 +51,7 @@ bench: setup
 	$(VPY) bench/calling.py
 	$(VPY) bench/cameras.py --write docs/benchmarks.md
 	$(VPY) bench/cases.py --write docs/benchmarks.md
+	$(VPY) bench/handout_devices.py --write docs/benchmarks.md
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,11 +1,12 @@
 """`sim://sms`: a simulated SMS modem on a pseudo-terminal, driven by the real AT driver (sms+serial://).
 
-    sim://sms?signal=20&fault=none&timeout=0.5&send_timeout=5&smsc=
+    sim://sms?signal=20&fault=none&timeout=0.5&send_timeout=5&smsc=&network_ms=0
 
 Opening starts a ModemSimulator and opens an AtModem on its pty through pyserial, so every byte goes through the
 driver as it would with a real modem. `signal=` is the AT+CSQ it reports (0-31, 99 unknown; under 10 is weak),
-`fault=` one of simulator.FAULTS to start with. What it sent is in `.simulator.sent` (number, text, parts, at,
-refs), for tests to read; in a file only if `out=PATH` is given (see below). At runtime (POST
+`fault=` one of simulator.FAULTS to start with, `network_ms=` how long the network takes each PDU before the
+modem answers +CMGS (a slow modem: real ones take seconds). What it sent is in `.simulator.sent` (number, text,
+parts, at, refs), for tests to read; in a file only if `out=PATH` is given (see below). At runtime (POST
 /api/v1/devices/{name}/simulate): `{"fault":
 "no-sim" | "no-signal" | "not-registered" | "no-answer" | "chatty" | "none"}`, `{"cms_error": 500, "times": 2}`
 (the next sends refused), `{"signal": 5}`, `{"unsolicited": "RING"}` (inside the next answer). A fault stays until
@@ -39,8 +40,9 @@ def signal_option(text: str) -> int:
 
 logger = logging.getLogger(__name__)
 OPTIONS = {"signal": signal_option, "fault": choice(*FAULTS), "timeout": positive(float),
-           "send_timeout": positive(float), "smsc": smsc_option, "out": str, "wire": str}
-DEFAULTS = {"signal": 20, "fault": "none", "timeout": 0.5, "send_timeout": 5.0, "smsc": ""}
+           "send_timeout": positive(float), "smsc": smsc_option, "out": str, "wire": str,
+           "network_ms": float}
+DEFAULTS = {"signal": 20, "fault": "none", "timeout": 0.5, "send_timeout": 5.0, "smsc": "", "network_ms": 0.0}
 
 
 def sim_from_url(raw: str) -> SimSmsModem:
@@ -59,6 +61,7 @@ class SimSmsModem(SmsModem):
         super().__init__(url)
         self.simulator = ModemSimulator(signal=url.options["signal"])     # no pty, no thread until open()
         self.simulator.set_fault(url.options["fault"])
+        self.simulator.network_s = max(0.0, url.options["network_ms"]) / 1000
         self._modem: AtModem | None = None
 
     def __repr__(self) -> str:

@@ -54,6 +54,7 @@ class ModemSimulator(SerialSimulator):
     def __init__(self, signal: int = 20):
         super().__init__()
         self.signal = signal
+        self.network_s = 0.0            # the network's time to take a PDU before +CMGS answers (a slow modem)
         self._sent: list[SentMessage] = []
         self._submits: list[Submit] = []
         self._partial: dict[tuple[str, int, int], dict[int, tuple[Submit, int]]] = {}
@@ -157,11 +158,16 @@ class ModemSimulator(SerialSimulator):
                 length, self._awaiting = self._awaiting, None
                 if self._fault == "silent-send":     # gone with the PDU taken: did it go out? nobody can tell
                     return None
-                return self._reply(*self._take_pdu(body, length))
-            if not body:
-                return None
-            echo = f"{body}\r".encode("ascii") if self.echo else b""
-            return echo + self._command(body.upper())
+                answer = self._reply(*self._take_pdu(body, length))
+                if self.network_s <= 0:
+                    return answer
+            else:
+                if not body:
+                    return None
+                echo = f"{body}\r".encode("ascii") if self.echo else b""
+                return echo + self._command(body.upper())
+        self.send(answer, self.network_s)       # a slow network: answered from this thread, after the delay
+        return None
 
     def _command(self, cmd: str) -> bytes:
         """The answer to one command line (lock held)."""
