@@ -1,12 +1,18 @@
-"""统一出件 in headless Chromium (issue 16, Done when — the window path and mail) against a real hall server process
-and the real `onewindow-kiosk` program.
+"""统一出件 in headless Chromium (issue 16, Done when — the window path and mail; 存入智能柜 at the window) against a
+real hall server process and the real `onewindow-kiosk` program.
 
 A decided 即办件 is made ready at window 6 (综合出件) from the terminal's 办件 tab; the citizen finds it at the kiosk
 by its number and takes an 出件 ticket (printed on the kiosk's simulated printer); the hall server is killed and
 started again — the ticket, its link to the case and the case's ready state are all there —; the clerk calls the
 ticket (ahead of an earlier 跨域 ticket), the case opens by itself, the proxy collector is entered with the
 authorisation checked, the result is handed out and the 领取回执 comes out of window 6's simulated printer. A result
-sent by mail: made ready with the address, sent with its waybill, which the public status page shows.
+sent by mail: made ready with the address, sent with its waybill, which the public status page shows (the three
+paths with one kill in the middle of all three: test_handout_whole.py). A result loaded into the simulated lockers
+from the terminal (存入智能柜): the compartment chosen (a stuck one out of service, the next used), the door waited
+for, ready once shut; one taken back to the window; a load given up.
+
+The applicant's SMS go through the real AT driver to a modem simulator on a pty of this test process (it outlives
+the hall's kill -9, as a USB modem does): each path's messages reach it once.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from test_kiosk_pages import small_targets
 
 from drivers.idcard import gb11643
 from drivers.idcard.simulator import CARDS
+from drivers.sms.simulator import ModemSimulator
 
 pytestmark = pytest.mark.slow
 CLERK = "handout6"
@@ -30,20 +37,61 @@ ADULT = CARDS["adult"]                                   # 张伟, fictitious
 WJ001 = ["夫妻双方居民身份证", "结婚证", "户口簿"]           # 生育登记, 即办
 PROXY_NAME, PROXY_ID = "王芳", "11010519491231002X"      # a valid GB 11643 number (the standard's example)
 FULL_ID = re.compile(r"\d{17}[\dXx]")
+PHONE = "13900001111"
+LOCKER = "result-lockers"
 
 
-def handout_config(tmp: Path) -> Path:
-    """The kiosk tests' hall (no devices of its own, always open, no call debounce) with window 6's printer."""
+def handout_config(tmp: Path, modem_port: str) -> Path:
+    """The kiosk tests' hall (no devices of its own, always open, no call debounce) with window 6's printer, the
+    district's result lockers on a simulated board, and the SMS modem on `modem_port`."""
     path = hall_config(tmp)
-    path.write_text(path.read_text(encoding="utf-8") + '\n[[devices]]\nname = "window6-printer"\nkind = "printer"\n'
-                    f'window = 6\nurl = "sim://printer?width=80&out={tmp / "printer-w6"}"\n', encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + f"""
+[[devices]]
+name = "window6-printer"
+kind = "printer"
+window = 6
+url = "sim://printer?width=80&out={tmp / "printer-w6"}"
+
+[[devices]]
+name = "{LOCKER}"
+kind = "locker"
+url = "sim://locker?boards=2&locks=24&timeout=0.2&retries=1"
+poll_s = 30
+
+[[devices]]
+name = "sms-modem"
+kind = "sms"
+url = "sms+serial://{modem_port}?timeout=0.5&send_timeout=5"
+poll_s = 30
+""", encoding="utf-8")
     return path
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory):
+def modem():
+    with ModemSimulator() as sim:
+        yield sim
+
+
+def texts_to(modem, number: str) -> list[str]:
+    """What the simulated modem sent about case `number`, oldest first."""
+    return [m.text for m in modem.sent if number in m.text]
+
+
+def sms_about(modem, number: str, count: int) -> list[str]:
+    """The messages about case `number` once there are `count` (each sent once: never more)."""
+    end = time.monotonic() + 20
+    while len(got := texts_to(modem, number)) < count:
+        assert time.monotonic() < end, f"{count} SMS about {number} did not come: {got}"
+        time.sleep(0.05)
+    assert all(m.number == "+86" + PHONE for m in modem.sent if number in m.text)
+    return got
+
+
+@pytest.fixture(scope="module")
+def hall(tmp_path_factory, modem):
     tmp = tmp_path_factory.mktemp("handout")
-    srv = ServerProcess(tmp / "data", config=handout_config(tmp), keep_port=True)
+    srv = ServerProcess(tmp / "data", config=handout_config(tmp, modem.port), keep_port=True)
     srv.start()
     srv.tmp, srv.window_printer = tmp, tmp / "printer-w6"
     srv.http = srv.client(headers=srv.admin())
@@ -120,7 +168,7 @@ def reset(api) -> None:
 
 def decided(api, card=ADULT) -> dict:
     """A 即办件 of the card's holder, taken in, accepted and approved through the API."""
-    body = {"matter": "WJ-001", "applicant": {"name": card.name, "phone": "13900001111", "id_number": card.id_number},
+    body = {"matter": "WJ-001", "applicant": {"name": card.name, "phone": PHONE, "id_number": card.id_number},
             "materials": [{"name": m, "state": "original"} for m in WJ001]}
     case = api.post("/api/v1/cases", json=body).raise_for_status().json()
     api.post(f"/api/v1/cases/{case['id']}/accept").raise_for_status()
@@ -148,7 +196,7 @@ def printed(out: Path, number: str, title: str, timeout: float = 15.0) -> str:
         time.sleep(0.05)
 
 
-def test_a_result_collected_through_the_kiosks_ticket_with_a_restart_in_the_middle(pages, hall):
+def test_a_result_collected_through_the_kiosks_ticket_with_a_restart_in_the_middle(pages, hall, modem):
     api = hall.http
     case = decided(api)
     desk = pages.desk()
@@ -186,6 +234,10 @@ def test_a_result_collected_through_the_kiosks_ticket_with_a_restart_in_the_midd
     assert number in receipt and "办件结果领取" in receipt and ADULT.name not in receipt
     ticket = api.get(f"/api/v1/tickets/by-number/{number}").json()
     assert ticket["case"] == {"id": case["id"], "number": case["number"]} and ticket["priority"] == "handout"
+    # the applicant was told at each step (killed once they are out: one being sent would be left `uncertain`)
+    accepted, told_decided, ready = sms_about(modem, case["number"], 3)
+    assert "已受理" in accepted and case["query_code"] in accepted and "已办结（准予）" in told_decided
+    assert "请到综合出件窗口领取" in ready
 
     # 3. the server is killed and started again: nothing is lost
     hall.restart(hard=True)
@@ -245,9 +297,10 @@ def test_a_result_collected_through_the_kiosks_ticket_with_a_restart_in_the_midd
     desk.keyboard.press("1")                        # then the 跨域 ticket
     expect(desk.get_by_test_id("current-number")).to_have_text(earlier["number"])
     expect(desk.get_by_test_id("handout-open")).to_be_hidden()
+    assert len(texts_to(modem, case["number"])) == 3            # nothing sent twice across the restart
 
 
-def test_a_result_sent_by_mail_with_its_waybill_on_the_public_page(pages, hall):
+def test_a_result_sent_by_mail_with_its_waybill_on_the_public_page(pages, hall, modem):
     api = hall.http
     case = decided(api)
     desk = pages.desk()
@@ -258,6 +311,7 @@ def test_a_result_sent_by_mail_with_its_waybill_on_the_public_page(pages, hall):
     desk.get_by_test_id("handout-address").fill("湖北省黄石市下陆区新下陆街道 8 号")
     desk.get_by_test_id("handout-ready-submit").click()
     expect(desk.get_by_test_id("handout-status")).to_have_attribute("data-status", "ready")
+    assert "已安排邮寄" in sms_about(modem, case["number"], 3)[2]
     desk.get_by_test_id("handout-waybill").fill("SF1234567890")
     desk.get_by_test_id("handout-mail-submit").click()
     expect(desk.get_by_test_id("handout-status")).to_have_attribute("data-status", "delivered")
@@ -267,6 +321,75 @@ def test_a_result_sent_by_mail_with_its_waybill_on_the_public_page(pages, hall):
     expect(public.get_by_test_id("case-waybill")).to_contain_text("SF1234567890")
     assert ADULT.name not in public.content() and "新下陆街道" not in public.content()
     public.close()
+    assert len(texts_to(modem, case["number"])) == 3            # accepted, decided, ready by mail: once each
+
+
+def simulate(hall, **body) -> None:
+    hall.http.post(f"/api/v1/devices/{LOCKER}/simulate", json=body).raise_for_status()
+
+
+def door_open(hall, board: int, lock: int) -> bool:
+    got = hall.http.get(f"/api/v1/devices/{LOCKER}").json()["diagnostics"]["simulator"]["open_doors"]
+    return f"{board}/{lock}" in got
+
+
+def test_a_result_loaded_into_a_locker_from_the_terminal(pages, hall, modem):
+    """存入智能柜: the compartment the hall chose, the stuck one it put out of service on the way, the door waited for
+    until shut — then ready with the code sent by SMS (never shown to the clerk) —; taken back to the window; a
+    load of a large compartment given up."""
+    api = hall.http
+    simulate(hall, fault="stuck", board=1, lock=1)                  # the first small compartment will not open
+    case = decided(api)
+    desk = pages.desk()
+    open_from_list(desk, "handout-decided", case["number"])
+    expect(desk.get_by_test_id("handout-locker")).to_be_visible()
+    desk.get_by_test_id("handout-locker").click()
+    box = desk.get_by_test_id("handout-locker-state")
+    expect(box).to_have_attribute("data-state", "loading")
+    expect(box).to_have_attribute("data-compartment", "1-02")
+    expect(desk.get_by_test_id("handout-locker-compartment")).to_contain_text("1-02 号格口（小格）已打开")
+    expect(desk.get_by_test_id("handout-locker-tried")).to_contain_text("1-01 号格口柜门打不开，已停用并报修")
+    expect(desk.get_by_test_id("handout-locker-wait")).to_contain_text("正在等待柜门关好")
+    expect(desk.get_by_test_id("handout-error")).to_contain_text("1-02 号格口")
+    expect(desk.get_by_test_id("handout-ready-submit")).to_have_count(0)      # no other way out while it stands open
+    assert door_open(hall, 1, 2) and api.get(f"/api/v1/cases/{case['id']}").json()["status"] == "decided"
+    assert serious_axe_problems(desk) == []
+    listing = {c["compartment"]: c["state"] for c in api.get("/api/v1/lockers").json()["compartments"]}
+    assert (listing["1-01"], listing["1-02"]) == ("out_of_service", "loading")
+
+    simulate(hall, shut=True, board=1, lock=2)                      # the clerk shuts the door
+    expect(desk.get_by_test_id("handout-status")).to_have_attribute("data-status", "ready")
+    expect(desk.get_by_test_id("handout-locker-note")).to_contain_text("已存入智能柜 1-02 号格口")
+    expect(desk.get_by_test_id("handout-error")).to_contain_text("柜门已关好")
+    told = sms_about(modem, case["number"], 3)[2]
+    assert "取件码" in told and told.split("取件码")[1][:6] not in desk.content()
+    assert serious_axe_problems(desk) == []
+    desk.get_by_test_id("handout-done").click()
+    row = desk.get_by_test_id("handout-ready").locator(f'[data-number="{case["number"]}"]')
+    expect(row).to_contain_text("柜中待取 1-02")
+
+    # taken back: the door opens, and the result is collected at the window
+    row.click()
+    desk.get_by_test_id("handout-locker-take-back").click()
+    expect(desk.get_by_test_id("handout-collect")).to_be_visible()
+    expect(desk.get_by_test_id("handout-error")).to_contain_text("1-02 号格口已打开")
+    assert door_open(hall, 1, 2)
+    simulate(hall, shut=True, board=1, lock=2)
+
+    # a large compartment, the load given up: the case stays decided, the door to be shut empty
+    other = decided(api)
+    desk.get_by_test_id("handout-done").click()
+    open_from_list(desk, "handout-decided", other["number"])
+    desk.get_by_test_id("handout-locker-size").select_option("large")
+    desk.get_by_test_id("handout-locker").click()
+    expect(box).to_have_attribute("data-compartment", "1-17")
+    expect(desk.get_by_test_id("handout-locker-compartment")).to_contain_text("大格")
+    desk.get_by_test_id("handout-locker-cancel").click()
+    expect(desk.get_by_test_id("handout-error")).to_contain_text("已取消装柜")
+    expect(desk.get_by_test_id("handout-ready-submit")).to_be_visible()
+    assert api.get(f"/api/v1/cases/{other['id']}").json()["status"] == "decided"
+    simulate(hall, shut=True, board=1, lock=17)
+    simulate(hall, fault="none")
 
 
 def test_the_kiosk_program_takes_the_ticket_by_swipe_or_falls_back_to_the_number(hall):

@@ -5,14 +5,16 @@
 //     and the decided cases not yet made ready (handout_lists.js); a row opens the same view, with no ticket.
 // The view shows the result and, by the case's state: make ready (窗口领取, or 邮寄 with the address); hand out at
 // the window (the collector's name, ID number — sent to the server only, stored masked —, 代领 with the
-// authorisation checked); 寄出 with the waybill number; and, once handed out here, the 领取回执 printed on this
-// window's printer (POST /api/v1/cases/{id}/print {notice: "collection"}) or as an A4 page.
+// authorisation checked); 寄出 with the waybill number; 存入智能柜 and the result in a locker (handout_locker.js);
+// and, once handed out here, the 领取回执 printed on this window's printer (POST /api/v1/cases/{id}/print
+// {notice: "collection"}) or as an A4 page.
 // Like intake.js it follows the desk through terminal:drawn and terminal:event and never changes it.
 
 import { api, en, h } from "./terminal_api.js";
 import { printA4, printAtWindow } from "./notice_print.js";
 import { OUTCOME, STATUS, dayText, explain, localDay, localTime, words } from "./case_words.js";
 import { HandoutLists } from "./handout_lists.js";
+import { HandoutLocker } from "./handout_locker.js";
 
 const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
 const n = Number(document.body.dataset.window);
@@ -44,6 +46,16 @@ function say(zh, enText = "", kind = "error") {
 function quiet() { $("handout-error").hidden = true; }
 
 const lists = new HandoutLists({ n, open: (id) => openCases([id], null), say: (zh, enText) => deskSay(zh, enText) });
+const locker = new HandoutLocker({ say, update });
+
+function update(c) {                  // a case as the hall now has it (the locker part's answers and reads)
+  const i = S.cases.findIndex((x) => x.id === c.id);
+  if (i >= 0) {
+    S.cases[i] = c;
+    if (dialog.open && i === S.at) draw();
+  }
+  lists.refreshSoon();
+}
 
 function deskSay(zh, enText) {         // outside the dialog: the desk's message line
   const line = $("error");
@@ -57,7 +69,7 @@ function deskSay(zh, enText) {         // outside the dialog: the desk's message
 async function openCases(ids, ticket) {
   quiet();
   try {
-    S.cases = await Promise.all(ids.map((id) => api("GET", `/cases/${id}`)));
+    [S.cases] = await Promise.all([Promise.all(ids.map((id) => api("GET", `/cases/${id}`))), locker.refreshInfo()]);
   } catch (e) {
     deskSay(...explain(e));
     return;
@@ -110,9 +122,10 @@ function done() {
 // -- what the case's state allows -----------------------------------------------------------------------------------
 function body(c) {
   const ho = c.handout || {};
-  if (c.status === "decided") return readyForm(c);
+  if (c.status === "decided") return locker.loading.has(c.id) ? locker.part(c, run) : [readyForm(c), locker.part(c, run)];
   if (c.status === "ready" && ho.via === "window") return collectorForm(c);
   if (c.status === "ready" && ho.via === "mail") return waybillForm(c);
+  if (c.status === "ready" && ho.via === "locker") return locker.held(c, run);
   if (c.status === "delivered") {
     const col = ho.collector;
     return h("p", { class: "case-note", "data-test-id": "handout-done-note" }, ...(col
@@ -206,24 +219,30 @@ function waybillForm(c) {
   });
 }
 
-async function act(c, action, payload) {
+async function run(fn) {             // one action at a time; its refusal said in the view
   if (S.busy) return;
   S.busy = true;
   view.dataset.busy = "true";
   quiet();
   try {
-    const after = await api("POST", `/cases/${c.id}/${action}`, payload);
-    for (const i of dialog.querySelectorAll("input[data-secret]")) i.value = "";     // the number stays with the server
-    S.cases[S.at] = after;
-    draw();
-    say(...outcomeWords(after), "info");
-    lists.refreshSoon();
+    await fn();
   } catch (e) {
     say(...explain(e));
   } finally {
     S.busy = false;
     delete view.dataset.busy;
   }
+}
+
+function act(c, action, payload) {
+  return run(async () => {
+    const after = await api("POST", `/cases/${c.id}/${action}`, payload);
+    for (const i of dialog.querySelectorAll("input[data-secret]")) i.value = "";     // the number stays with the server
+    S.cases[S.at] = after;
+    draw();
+    say(...outcomeWords(after), "info");
+    lists.refreshSoon();
+  });
 }
 
 function outcomeWords(c) {
@@ -290,4 +309,4 @@ document.addEventListener("terminal:drawn", (e) => {
     if (!document.querySelector("dialog[open]")) openCases(t.cases.map((c) => c.id), t);
   }
 });
-document.addEventListener("terminal:event", (e) => lists.onEvent(e.detail));
+document.addEventListener("terminal:event", (e) => { lists.onEvent(e.detail); locker.onEvent(e.detail); });

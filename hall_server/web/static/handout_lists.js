@@ -83,7 +83,8 @@ export class HandoutLists {
     const ho = c.handout || {};
     const at = c.status === "ready" ? c.ready_at : c.decided_at;
     const when = at ? `${localDay(at, this.tz)} ${localTime(at, this.tz)}` : "";
-    const how = c.status === "ready" ? (ho.via === "mail" ? ["待寄出", "to post"] : ["待领取", "to collect"])
+    const how = c.status === "ready" ? ({ mail: ["待寄出", "to post"], locker: [`柜中待取 ${ho.compartment || ""}`, "in a locker"] }[ho.via]
+      || ["待领取", "to collect"])
       : [c.outcome === "rejected" ? "不予批准" : "准予", c.outcome || ""];
     const b = h("button", { type: "button", class: "case-row", "data-test-id": "handout-row", "data-number": c.number,
       "data-status": c.status, "data-via": ho.via || "" },
