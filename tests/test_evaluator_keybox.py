@@ -116,3 +116,16 @@ def test_a_box_unplugged_mid_prompt_is_not_rated_raises_an_alert_and_calling_goe
 
 def test_a_window_without_a_key_box_is_not_prompted_by_one(c):
     assert c.portal.call(c.hall.evaluators.prompt, 4, {"prompt": 1, "window": 4}) is False
+
+
+def test_the_next_handling_at_the_window_takes_over_the_box(c):
+    finish_one(c)
+    lamp_lit(c)
+    t2 = finish_one(c)                              # the first is superseded: the box now asks about the second
+    lamp_lit(c, 2)
+    sim(c).press(4)
+    (rec,) = until(lambda: events(c, "evaluation.recorded"))
+    r = c.get("/api/v1/evaluations", params={"from": "2026-11-24", "to": "2026-11-24"}, headers=c.sup)
+    (e,) = r.json()["evaluations"]
+    assert (e["ticket"], e["level"], e["clerk"]) == (t2["id"], 4, "clerk1")
+    assert c.get("/api/v1/badratings", headers=c.sup).json()["badratings"] == []       # 满意 opens none

@@ -55,8 +55,9 @@ class EvaluatorPrompts:
         return True
 
     async def stop(self) -> None:
-        for name in self.boxes.values():
-            self._cancel_box(name)
+        for window, task in list(self._running.items()):
+            if not task.done():
+                self._cancel_box(self.boxes[window])
         await cancel_all(list(self._tasks))
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
