@@ -148,7 +148,7 @@ def test_sim_evaluator_runs_the_serial_driver_over_its_pty():
         dev.simulate(fault="disconnect")
         assert dev.health().state is DeviceState.OFFLINE
         dev.simulate(fault="none")
-        with pytest.raises(ValueError, match="level 1..5"):
+        with pytest.raises(ValueError, match=r"level 1\.\.5"):
             dev.simulate(press="9")
         d = dev.diagnostics()
         assert d["kind"] == "evaluator" and d["rated"] == 1 and d["simulator"]["lamp_ons"] == 1

@@ -66,8 +66,8 @@ def test_the_reader_resyncs_after_a_bad_frame():
     assert got.payload == b"\x04" and r.next() is None
 
 
-@pytest.mark.parametrize("call", [lambda: f.key(1, 0), lambda: f.key(1, 6), lambda: f.lamp_on(0), lambda: f.lamp_on(255),
-                                  lambda: f.encode(1, 0x99), lambda: f.encode(1, f.KEY, b"")])
+@pytest.mark.parametrize("call", [lambda: f.key(1, 0), lambda: f.key(1, 6), lambda: f.lamp_on(0),
+                                  lambda: f.lamp_on(255), lambda: f.encode(1, 0x99), lambda: f.encode(1, f.KEY, b"")])
 def test_encoders_refuse_what_the_protocol_does_not_have(call):
     with pytest.raises(ValueError):
         call()

@@ -124,7 +124,7 @@ def test_the_next_handling_at_the_window_takes_over_the_box(c):
     t2 = finish_one(c)                              # the first is superseded: the box now asks about the second
     lamp_lit(c, 2)
     sim(c).press(4)
-    (rec,) = until(lambda: events(c, "evaluation.recorded"))
+    until(lambda: events(c, "evaluation.recorded"))
     r = c.get("/api/v1/evaluations", params={"from": "2026-11-24", "to": "2026-11-24"}, headers=c.sup)
     (e,) = r.json()["evaluations"]
     assert (e["ticket"], e["level"], e["clerk"]) == (t2["id"], 4, "clerk1")

@@ -35,7 +35,8 @@ class EvaluatorPrompts:
     def __init__(self, devices: Iterable[DeviceConfig], supervisor: DeviceSupervisor, clock: Clock, submit: Submit,
                  timeout_s: float, store: Store):
         self.boxes = {d.window: d.name for d in devices if d.kind == "evaluator" and d.window is not None}
-        self.supervisor, self.clock, self.submit, self.timeout_s, self.store = supervisor, clock, submit, timeout_s, store
+        self.supervisor, self.clock, self.submit, self.store = supervisor, clock, submit, store
+        self.timeout_s = timeout_s
         self._running: dict[int, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
         # a prompt blocks a thread for up to its timeout: one thread per box, never the loop's default pool
@@ -100,7 +101,7 @@ class EvaluatorPrompts:
 
     async def _alert(self, window: int, name: str, detail: str, handling: dict) -> None:
         try:
-            await raise_alert(self.store, self.clock, "evaluator_failed", name, detail, ticket_id=handling.get("ticket"),
-                              window=window)  # type: ignore[arg-type]
+            await raise_alert(self.store, self.clock, "evaluator_failed", name, detail,
+                              ticket_id=handling.get("ticket"), window=window)  # type: ignore[arg-type]
         except Exception:
             log.exception("could not raise the alert for window %s's key box", window)
