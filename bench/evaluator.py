@@ -38,10 +38,10 @@ def main() -> None:
         for i in range(args.prompts):
             pressed: list[float] = []
 
-            def citizen(n: int = i + 1) -> None:
+            def citizen(n: int = i + 1, pressed: list[float] = pressed) -> None:
                 sim.wait_until(lambda: sim.faults()["lamp"] and sim.faults()["lamp_ons"] >= n, 5)
                 pressed.append(time.perf_counter())
-                sim.press(1 + i % 5)
+                sim.press(1 + (n - 1) % 5)
             t = threading.Thread(target=citizen)
             t.start()
             level = dev.prompt(5)
@@ -54,7 +54,7 @@ def main() -> None:
             lit = sim.faults()["lamp_ons"] + 1
             pulled: list[float] = []
 
-            def unplug(n: int = lit) -> None:
+            def unplug(n: int = lit, pulled: list[float] = pulled) -> None:
                 sim.wait_until(lambda: sim.faults()["lamp_ons"] >= n, 5)
                 pulled.append(time.perf_counter())
                 sim.disconnect()
