@@ -3,14 +3,15 @@ commands are in flight — an SMS send or a door command must never hold a reque
 
 The real server (`python -m hall_server serve`) on the district centre's config, its devices replaced by the
 SMS modem (sim://sms with `network_ms=`: the network takes each PDU that long before +CMGS answers, as a real
-modem takes seconds) and the result lockers (sim://locker with `answer_ms=`: a slow lock-control board). Two
+modem takes seconds) and the result lockers (sim://locker with `answer_ms=`: a slow lock-control board). Four
 phases of the same requests, one at a time on one keep-alive connection, measured from the client:
 
-  quiet   nothing else going on;
-  busy    meanwhile a clerk takes in and accepts a case every `--sms-every` s (each queues an SMS of 2-3 parts,
-          more than the slow modem sends in that time, so the outbox never runs dry), and another loads decided
-          cases into the lockers one after the other (POST /cases/{id}/locker: the door command, then the door
-          shut through the simulator and the door watch's polls until the case is ready).
+  quiet    nothing else going on;
+  sms      meanwhile a clerk takes in and accepts a case every `--sms-every` s (each queues an SMS of 2-3 parts,
+           more than the slow modem sends in that time, so the outbox never runs dry);
+  lockers  meanwhile another loads decided cases into the lockers one after the other (POST /cases/{id}/locker:
+           the door command, then the door shut through the simulator and the door watch's polls until ready);
+  both     the two at once.
 
 The ordinary requests: a case read, the hall, a window, the lockers' info, and a ticket taken (a durable commit).
 Writes an "SMS and lockers (issue 16)" section into docs/benchmarks.md with --write.
@@ -94,7 +95,7 @@ async def sms_feeder(c: HttpConn, every: float, stop: asyncio.Event, count: list
 
 
 async def locker_loader(c: HttpConn, stop: asyncio.Event, loads: list[float]) -> None:
-    while not stop.is_set() and len(loads) < 44:        # 48 compartments, a few spare
+    while not stop.is_set() and len(loads) < 22:        # per phase: 48 compartments for two phases
         case = await accepted(c, INSTANT)
         await c.json("POST", f"/api/v1/cases/{case['id']}/decide", {"outcome": "approved"})
         t = time.perf_counter()
@@ -115,59 +116,83 @@ async def outbox_counts(c: HttpConn) -> dict[str, int]:
     return counts
 
 
+async def busy_phase(port: int, probe: HttpConn, case_id: int, rounds: int, sms_every: float | None,
+                     lockers: bool) -> dict:
+    """The ordinary requests while cases are fed (SMS) every `sms_every` s and/or results loaded into lockers."""
+    feeder, loader = await login(port), await login(port)
+    stop = asyncio.Event()
+    fed, loads = [0], []
+    tasks = ([asyncio.create_task(sms_feeder(feeder, sms_every, stop, fed))] if sms_every else []) + \
+        ([asyncio.create_task(locker_loader(loader, stop, loads))] if lockers else [])
+    await asyncio.sleep(2.0)                             # under way
+    t = time.perf_counter()
+    times = await ordinary(probe, case_id, rounds)
+    seconds = time.perf_counter() - t
+    stop.set()
+    await asyncio.gather(*tasks)
+    for conn in (feeder, loader):
+        await conn.close()
+    return {"times": times, "seconds": seconds, "cases_fed": fed[0], "loads": loads}
+
+
 async def measure(port: int, rounds: int, sms_every: float) -> dict:
     admin = await login(port)
     case = await accepted(admin)
     await asyncio.sleep(1.0)                             # the first SMS under way
     probe = await login(port)
-    quiet = await ordinary(probe, case["id"], rounds)
-    feeder, loader = await login(port), await login(port)
-    stop = asyncio.Event()
-    fed, loads = [0], []
-    before = await outbox_counts(admin)
-    tasks = [asyncio.create_task(sms_feeder(feeder, sms_every, stop, fed)),
-             asyncio.create_task(locker_loader(loader, stop, loads))]
-    await asyncio.sleep(2.0)                             # both under way
-    t = time.perf_counter()
-    busy = await ordinary(probe, case["id"], rounds)
-    busy_s = time.perf_counter() - t
-    stop.set()
-    await asyncio.gather(*tasks)
-    after = await outbox_counts(admin)
-    for conn in (admin, probe, feeder, loader):
+    out: dict = {"quiet": {"times": await ordinary(probe, case["id"], rounds)}}
+    out["outbox_before"] = await outbox_counts(admin)
+    out["sms"] = await busy_phase(port, probe, case["id"], rounds, sms_every, False)
+    out["lockers"] = await busy_phase(port, probe, case["id"], rounds, None, True)
+    out["both"] = await busy_phase(port, probe, case["id"], rounds, sms_every, True)
+    out["outbox_after"] = await outbox_counts(admin)
+    for conn in (admin, probe):
         await conn.close()
-    return {"quiet": quiet, "busy": busy, "busy_s": busy_s, "cases_fed": fed[0], "loads": loads,
-            "outbox_before": before, "outbox_after": after}
+    return out
+
+
+PHASES = (("quiet", "quiet"), ("sms", "SMS"), ("lockers", "lockers"), ("both", "SMS + lockers"))
 
 
 def report(res: dict) -> str:
-    quiet_all = [x for name in ORDINARY for x in res["quiet"][name]]
-    busy_all = [x for name in ORDINARY for x in res["busy"][name]]
     after, before = res["outbox_after"], res["outbox_before"]
+    sms, lock, both = res["sms"], res["lockers"], res["both"]
+    loads = lock["loads"] + both["loads"]
     lines = [START, "## SMS and lockers (issue 16)", "",
-             f"Measured {res['date']} by `{res['cmd']}` on this machine (load average {res['load']}). The real server "
-             f"with the district config's devices replaced by a slow simulated SMS modem (`sim://sms?network_ms="
-             f"{res['network_ms']}`: each PDU takes {res['network_ms'] / 1000:g} s before +CMGS answers) and the "
-             f"result lockers on a slow simulated board (`sim://locker?boards=2&locks=24&answer_ms={res['answer_ms']}`)."
-             f" Ordinary requests one at a time over HTTP/1.1 keep-alive, {res['rounds']} rounds of each, first with "
-             f"nothing else going on (quiet), then (busy, {res['busy_s']:.0f} s) while a case was taken in and "
-             f"accepted every {res['sms_every']:g} s ({res['cases_fed']} cases, each an SMS of several parts; the "
-             f"outbox went from {before.get('sent', 0)} to {after.get('sent', 0)} sent with {after.get('queued', 0)} "
-             f"still queued — the modem was never idle) and {len(res['loads'])} results were loaded into the lockers "
-             f"one after the other (door command, door shut, the watch's polls until ready).", "",
-             "| request | quiet p50 ms | quiet p99 ms | busy p50 ms | busy p99 ms | target p99 |",
-             "|---|---|---|---|---|---|"]
-    for name in ORDINARY:
-        q, b = res["quiet"][name], res["busy"][name]
-        lines.append(f"| {name} | {ms(pct(q, 50))} | {ms(pct(q, 99))} | {ms(pct(b, 50))} | {ms(pct(b, 99))} | "
-                     f"≤ {TARGET_MS} ms |")
-    lines.append(f"| **all of them** | {ms(pct(quiet_all, 50))} | {ms(pct(quiet_all, 99))} | {ms(pct(busy_all, 50))} "
-                 f"| **{ms(pct(busy_all, 99))}** | ≤ {TARGET_MS} ms |")
-    lines += ["", f"The lockers' own request, POST /cases/{{id}}/locker (answers once the door is open, its command "
-              f"through the device supervisor in a thread): p50 {ms(pct(res['loads'], 50))} ms, p99 "
-              f"{ms(pct(res['loads'], 99))} ms with the board's {res['answer_ms']} ms answer. The SMS are sent by the "
+             f"Measured {res['date']} by `{res['cmd']}` on this machine (load average {res['load_start']} at the "
+             f"start, {res['load']} at the end; 2 cores shared with other work). The real server with the district "
+             f"config's devices replaced by a slow simulated SMS modem (`sim://sms?network_ms={res['network_ms']}`: "
+             f"each PDU takes {res['network_ms'] / 1000:g} s before +CMGS answers) and the result lockers on a slow "
+             f"simulated board (`sim://locker?boards=2&locks=24"
+             f"&answer_ms={res['answer_ms']}`). Ordinary requests one at a time over HTTP/1.1 keep-alive, "
+             f"{res['rounds']} rounds of each, in four phases: quiet; SMS — a case taken in and accepted every "
+             f"{res['sms_every']:g} s ({sms['cases_fed']} + {both['cases_fed']} cases, each an SMS of several parts; "
+             f"the outbox went from {before.get('sent', 0)} to {after.get('sent', 0)} sent with "
+             f"{after.get('queued', 0)} still queued: the modem was never idle); lockers — results loaded one after "
+             f"the other ({len(loads)} in all: the door command, the door shut, the door watch's polls until ready); "
+             "and both at once.", "",
+             "| request | " + " | ".join(f"{label} p50 / p99 ms" for _, label in PHASES) + " | target p99 |",
+             "|---|" + "---|" * len(PHASES) + "---|"]
+    for name in (*ORDINARY, None):
+        cells = []
+        for key, _ in PHASES:
+            t = res[key]["times"]
+            xs = t[name] if name else [x for n in ORDINARY for x in t[n]]
+            cells.append(f"{ms(pct(xs, 50))} / {ms(pct(xs, 99))}")
+        lines.append(f"| {name or '**all of them**'} | " + " | ".join(cells) + f" | ≤ {TARGET_MS} ms |")
+    worst = max(pct([x for n in ORDINARY for x in res[k]["times"][n]], 99) for k in ("sms", "lockers", "both"))
+    quiet = pct([x for n in ORDINARY for x in res["quiet"]["times"][n]], 99)
+    lines += ["", f"All the ordinary requests together: p99 at most {ms(worst)} ms while the devices work (target "
+              f"≤ {TARGET_MS} ms: {'met' if worst * 1000 <= TARGET_MS else 'not met'}), against {ms(quiet)} ms quiet"
+              + ("; the quiet phase's own outliers are this machine's noise (other work on its 2 cores), not the "
+                 "devices" if quiet >= worst else "") + ". A single kind's p99 is its 2nd-worst of "
+              f"{res['rounds']}: a ticket taken is a durable commit (fsync) and feels the disk most."]
+    lines += ["", f"The lockers' own request, POST /cases/{{id}}/locker (answers once the door is open; the command "
+              f"goes through the device supervisor in a thread): p50 {ms(pct(loads, 50))} ms, p99 "
+              f"{ms(pct(loads, 99))} ms with the board's {res['answer_ms']} ms answer. The SMS are sent by the "
               "outbox's sender task through the supervisor, never in a request; a door shut is seen by the lockers' "
-              "door watch.", END]
+              "door watch. The busy phases also carry the feeding clients' own requests (each accept a durable "
+              "commit, the loader's polls), so they measure the hall under that traffic, not the devices alone.", END]
     return "\n".join(lines)
 
 
@@ -179,6 +204,7 @@ def main() -> int:
     ap.add_argument("--sms-every", type=float, default=1.0, help="seconds between the cases taken in (each an SMS)")
     ap.add_argument("--write", type=Path, help="put the section into this markdown file")
     args = ap.parse_args()
+    load_start = f"{os.getloadavg()[0]:.1f}"
     d = fresh_dir(ROOT / "var" / "bench" / "handout-devices")
     srv = Server(d, free_port(), ADMIN_PASSWORD, str(config(d, args.network_ms, args.answer_ms)))
     srv.start(timeout=60, ok_timeout=30)
@@ -191,14 +217,18 @@ def main() -> int:
                                                      ("answer_ms", args.answer_ms), ("sms_every", args.sms_every))
         if v != ap.get_default(k)) + (f" --write {args.write}" if args.write else "")
     res = {**got, "date": datetime.now().strftime("%Y-%m-%d %H:%M"), "cmd": cmd, "load": f"{os.getloadavg()[0]:.1f}",
+           "load_start": load_start,
            "rounds": args.rounds, "network_ms": args.network_ms, "answer_ms": args.answer_ms,
            "sms_every": args.sms_every}
-    for phase in ("quiet", "busy"):
+    for phase, _ in PHASES:
         for name in ORDINARY:
-            xs = got[phase][name]
-            print(f"{phase:5s} {name:14s} p50 {ms(pct(xs, 50))} ms  p99 {ms(pct(xs, 99))} ms")
-    print(f"locker loads {len(got['loads'])}: p50 {ms(pct(got['loads'], 50))} ms  p99 {ms(pct(got['loads'], 99))} ms;"
-          f" cases fed {got['cases_fed']}; outbox {got['outbox_before']} → {got['outbox_after']}")
+            xs = got[phase]["times"][name]
+            print(f"{phase:7s} {name:14s} p50 {ms(pct(xs, 50))} ms  p99 {ms(pct(xs, 99))} ms")
+        xs = [x for n in ORDINARY for x in got[phase]["times"][n]]
+        print(f"{phase:7s} {'all':14s} p50 {ms(pct(xs, 50))} ms  p99 {ms(pct(xs, 99))} ms")
+    loads = got["lockers"]["loads"] + got["both"]["loads"]
+    print(f"locker loads {len(loads)}: p50 {ms(pct(loads, 50))} ms  p99 {ms(pct(loads, 99))} ms;"
+          f" outbox {got['outbox_before']} → {got['outbox_after']}")
     if args.write:
         text = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
         section = report(res)
