@@ -18,6 +18,7 @@ from .api import (
     case_notices,
     case_pages,
     cases,
+    complaint_pages,
     complaints,
     courier,
     dashboard,
@@ -65,7 +66,8 @@ def create_app(hall_rt: Hall) -> FastAPI:
     app.state.hall = hall_rt
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
-                   outbox, courier, handout, lockers, evaluations, feedback_pages, complaints):
+                   outbox, courier, handout, lockers, evaluations, feedback_pages, complaints,
+                   complaint_pages):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
