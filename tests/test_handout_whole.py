@@ -1,5 +1,6 @@
 """Issue 16, "Done when": one hall server process takes three decided cases to `delivered` — at the 出件 window, by
-mail and from a locker — with every SMS in the simulated modem's inbox and a kill -9 in the middle of all three.
+mail and from a locker — each SMS received once by the simulated modem (on a pty of the test process), and a kill
+-9 in the middle of all three.
 
 Before the kill (the hall open): the window's case is ready and the citizen has taken its 出件 ticket at the kiosk (a
 real browser); the mail case is ready with its address; the locker case is being loaded (its door stands open). The
@@ -17,40 +18,31 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from pathlib import Path
 
 import httpx
 import pytest
 from kiosk_helpers import KioskProcess, closed_now, devices_file, hall_config, receipts
 from pages import expect
 from serverproc import ServerProcess
-from test_handout_pages import ADULT, CLERK, browser, decided, pages, printed  # noqa: F401 (fixtures)
+from test_handout_pages import ADULT, CLERK, browser, decided, handout_config, modem, pages, printed, texts_to  # noqa: F401 (browser, modem and pages are fixtures)
 from test_locker_pickup_page import LOCKER, open_doors, simulate, status_of, type_code, until
 
 pytestmark = pytest.mark.slow
-PHONE = "13900001111"                                   # test_handout_pages.decided's applicant
-
-
-def devices(tmp: Path) -> str:
-    """Window 6's printer, the result lockers on a simulated board and the modem, its inbox in a file."""
-    return (f'\n[[devices]]\nname = "window6-printer"\nkind = "printer"\nwindow = 6\n'
-            f'url = "sim://printer?width=80&out={tmp / "printer-w6"}"\n'
-            f'\n[[devices]]\nname = "{LOCKER}"\nkind = "locker"\n'
-            f'url = "sim://locker?boards=2&locks=24&timeout=0.2&retries=1"\npoll_s = 30\n'
-            f'\n[[devices]]\nname = "sms-modem"\nkind = "sms"\nurl = "sim://sms?out={tmp / "inbox.jsonl"}"\n'
-            'poll_s = 1\n')
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory):
+def hall(tmp_path_factory, modem):  # noqa: F811
+    """test_handout_pages' hall (window 6's printer, the lockers, the modem on a pty of this process), and the same
+    hall closed now for after the restart."""
     tmp = tmp_path_factory.mktemp("handout-whole")
-    open_cfg = hall_config(tmp)
-    open_cfg.write_text(open_cfg.read_text(encoding="utf-8") + devices(tmp), encoding="utf-8")
+    plain = len(hall_config(tmp).read_text(encoding="utf-8"))
+    open_cfg = handout_config(tmp, modem.port)
     closed_cfg = hall_config(tmp, opening=closed_now())
-    closed_cfg.write_text(closed_cfg.read_text(encoding="utf-8") + devices(tmp), encoding="utf-8")
+    closed_cfg.write_text(closed_cfg.read_text(encoding="utf-8") + open_cfg.read_text(encoding="utf-8")[plain:],
+                          encoding="utf-8")
     srv = ServerProcess(tmp / "data", config=open_cfg, keep_port=True)     # the kiosk finds it after the restart
     srv.start()
-    srv.tmp, srv.window_printer, srv.inbox, srv.closed_config = tmp, tmp / "printer-w6", tmp / "inbox.jsonl", closed_cfg
+    srv.tmp, srv.window_printer, srv.closed_config = tmp, tmp / "printer-w6", closed_cfg
     srv.http = srv.admin_http = srv.client(headers=srv.admin())
     srv.make_user(CLERK, "clerk")
     token = srv.make_user("kioskwhole", "kiosk")["Authorization"].removeprefix("Bearer ")
@@ -60,19 +52,12 @@ def hall(tmp_path_factory):
     srv.kill()
 
 
-def inbox(hall) -> list[dict]:
-    """What the applicants' phones received, in order."""
-    if not hall.inbox.exists():
-        return []
-    return [json.loads(line) for line in hall.inbox.read_text(encoding="utf-8").splitlines() if line]
-
-
-def messages_of(hall, case: dict) -> list[str]:
+def messages_of(hall, modem, case: dict) -> list[str]:  # noqa: F811
     """The outbox's messages of `case` (its kinds, in order), each as many times as the phones received its text."""
     with sqlite3.connect(f"file:{hall.db_path}?mode=ro", uri=True) as db:
         rows = db.execute("SELECT kind, phone, text FROM outbox WHERE case_id=? ORDER BY id", (case["id"],)).fetchall()
     # a sent message's pickup code is masked in the store: compare it so
-    received = [(m["number"][-11:], re.sub(r"取件码\d{6}", "取件码******", m["text"])) for m in inbox(hall)]
+    received = [(m.number[-11:], re.sub(r"取件码\d{6}", "取件码******", m.text)) for m in modem.sent]
     return [kind for kind, phone, text in rows for _ in range(received.count((phone[-11:], text)))]
 
 
@@ -82,7 +67,7 @@ def leaks(code: str, text: str) -> bool:
     return re.search(rf"(?<!\d){code}(?!\d)", text) is not None
 
 
-def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, pages):  # noqa: F811
+def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, pages, modem):  # noqa: F811
     api = hall.http
     desk = pages.desk()                         # window 6 open, nobody waiting (it cancels waiting tickets)
 
@@ -107,9 +92,9 @@ def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, p
     kiosk.close()
 
     # the messages so far have gone (a kill mid-send would leave one "uncertain", deliberately never sent twice)
-    until(lambda: messages_of(hall, window) == ["accepted", "decided", "ready"]
-          and messages_of(hall, mail) == ["accepted", "decided", "ready"]
-          and messages_of(hall, locker) == ["accepted", "decided"], timeout=60, what="the SMS before the kill")
+    until(lambda: messages_of(hall, modem, window) == ["accepted", "decided", "ready"]
+          and messages_of(hall, modem, mail) == ["accepted", "decided", "ready"]
+          and messages_of(hall, modem, locker) == ["accepted", "decided"], timeout=60, what="the SMS before the kill")
 
     # -- kill -9, and back at 22:00 ------------------------------------------------------------------------
     hall.kill()
@@ -141,8 +126,8 @@ def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, p
 
     # (c) the locker: the load finished after the restart; the pickup code from the SMS opens the door at 22:00
     until(lambda: status_of(hall, locker["id"]) == "ready", what="the load finished after the restart")
-    until(lambda: "ready_locker" in messages_of(hall, locker), timeout=60, what="the pickup code's SMS")
-    sms = next(m["text"] for m in inbox(hall) if locker["number"] in m["text"] and "取件码" in m["text"])
+    until(lambda: "ready_locker" in messages_of(hall, modem, locker), timeout=60, what="the pickup code's SMS")
+    sms = next(t for t in texts_to(modem, locker["number"]) if "取件码" in t)
     code = re.search(r"取件码\s*(\d{6})", sms).group(1)
     booth = desk.context.browser.new_context(viewport={"width": 1920, "height": 1080}, has_touch=True)
     stand = booth.new_page()
@@ -160,8 +145,8 @@ def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, p
     # -- all three delivered, each message once, no pickup code anywhere it must not be -----------------------
     for case in (window, mail, locker):
         assert status_of(hall, case["id"]) == "delivered"
-    until(lambda: messages_of(hall, locker) == ["accepted", "decided", "ready_locker"], what="the locker's SMS")
-    assert messages_of(hall, window) == messages_of(hall, mail) == ["accepted", "decided", "ready"]
+    until(lambda: messages_of(hall, modem, locker) == ["accepted", "decided", "ready_locker"], what="the locker's SMS")
+    assert messages_of(hall, modem, window) == messages_of(hall, modem, mail) == ["accepted", "decided", "ready"]
     events = httpx.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 5000}).json()["events"]
     diagnostics = api.get(f"/api/v1/devices/{LOCKER}").text + api.get("/api/v1/devices/sms-modem").text
     for where, text in (("events", json.dumps(events, ensure_ascii=False)), ("diagnostics", diagnostics),

@@ -6,20 +6,15 @@ Opening starts a ModemSimulator and opens an AtModem on its pty through pyserial
 driver as it would with a real modem. `signal=` is the AT+CSQ it reports (0-31, 99 unknown; under 10 is weak),
 `fault=` one of simulator.FAULTS to start with, `network_ms=` how long the network takes each PDU before the
 modem answers +CMGS (a slow modem: real ones take seconds). What it sent is in `.simulator.sent` (number, text,
-parts, at, refs), for tests to read; in a file only if `out=PATH` is given (see below). At runtime (POST
-/api/v1/devices/{name}/simulate): `{"fault":
-"no-sim" | "no-signal" | "not-registered" | "no-answer" | "chatty" | "none"}`, `{"cms_error": 500, "times": 2}`
-(the next sends refused), `{"signal": 5}`, `{"unsolicited": "RING"}` (inside the next answer). A fault stays until
+parts, at, refs), for tests to read; never in a file. At runtime (POST /api/v1/devices/{name}/simulate):
+`{"fault": "no-sim" | "no-signal" | "not-registered" | "no-answer" | "chatty" | "none"}`, `{"cms_error": 500,
+"times": 2}` (the next sends refused), `{"signal": 5}`, `{"unsolicited": "RING"}` (inside the next answer). A fault stays until
 "none" clears it, also while the hall closes and reopens the modem (a re-plugged modem keeps its SIM and state).
-`out=PATH`: the handsets' inbox for end-to-end tests of a hall server process — each message the network took is
-appended to PATH as one JSON line (number, text, parts); a test hall's phones, never set in a real hall (the
-pickup codes are in the texts). `wire=PATH` opens the modem through spy:// on the pty, dumping the wire to PATH.
+`out=` is accepted and unused; `wire=PATH` opens the modem through spy:// on the pty, dumping the wire to PATH.
 """
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from ..base import DeviceError
@@ -100,14 +95,7 @@ class SimSmsModem(SmsModem):
         return self._modem
 
     def send(self, number: str, text: str) -> list[int]:
-        before = len(self.simulator.sent)
-        refs = self._ready().send(number, text)
-        if self.url.options.get("out"):
-            with Path(self.url.options["out"]).open("a", encoding="utf-8") as inbox:
-                for m in self.simulator.sent[before:]:
-                    inbox.write(json.dumps({"number": m.number, "text": m.text, "parts": m.parts},
-                                           ensure_ascii=False) + "\n")
-        return refs
+        return self._ready().send(number, text)
 
     def status(self) -> ModemStatus:
         return self._ready().status()
