@@ -162,7 +162,7 @@ def test_a_complaint_from_the_window_to_filed_through_the_page(ctx, hall):
 
 
 def test_the_status_page_form_registers_one_linked_to_the_case(browser, hall):
-    from pages import expect
+    from pages import expect, serious_axe_problems
 
     case = hall.http.post("/api/v1/cases", json={"matter": "SH-003", "applicant": APPLICANT,
                                                  "materials": [{"name": "居民身份证原件", "state": "original"}]})
@@ -176,6 +176,7 @@ def test_the_status_page_form_registers_one_linked_to_the_case(browser, hall):
     expect(p.get_by_test_id("case-number")).to_have_text(case["number"])
     expect(p.get_by_test_id("complaint-form")).to_be_hidden()
     p.get_by_test_id("complaint-open").click()
+    assert serious_axe_problems(p) == []
     p.get_by_test_id("complaint-text").fill("窗口说材料不全，但没有告诉我缺什么")
     p.get_by_test_id("complaint-phone").fill(PHONE)
     p.get_by_test_id("complaint-submit").click()
@@ -205,3 +206,41 @@ def test_the_status_page_form_registers_one_linked_to_the_case(browser, hall):
     expect(msg).to_contain_text("请检查填写的内容")
     assert errors == []
     ctx.close()
+
+
+def test_register_by_case_number_and_the_refusals_on_the_page(ctx, hall):
+    from pages import expect, serious_axe_problems
+
+    case = hall.http.post("/api/v1/cases", json={"matter": "SH-003", "applicant": APPLICANT,
+                                                 "materials": [{"name": "居民身份证原件", "state": "original"}]}).json()
+    errors: list[str] = []
+    clerk = staff_page(ctx, hall, "clerk7", errors)
+    assert serious_axe_problems(clerk) == []
+    form = clerk.get_by_test_id("register-form")
+    form.get_by_test_id("reg-text").fill("补正告知不清楚")
+    form.get_by_test_id("reg-case").fill("SL00000000-999")                  # no such case: said before sending
+    form.get_by_test_id("reg-submit").click()
+    expect(clerk.get_by_test_id("error-code")).to_have_text("unknown_case")
+    expect(clerk.get_by_test_id("error-en")).to_contain_text("Check what was entered")
+    form.get_by_test_id("reg-case").fill(case["number"])
+    form.get_by_test_id("reg-phone").fill("12")                             # the server's 422, words kept
+    form.get_by_test_id("reg-submit").click()
+    expect(clerk.get_by_test_id("error")).to_have_attribute("data-status", "422")
+    expect(form.get_by_test_id("reg-text")).to_have_value("补正告知不清楚")
+    form.get_by_test_id("reg-phone").fill("")
+    form.get_by_test_id("reg-submit").click()
+    expect(clerk.get_by_test_id("reg-number")).to_be_visible()
+    number = clerk.get_by_test_id("reg-number").text_content()
+    found = [c for c in hall.http.get("/api/v1/complaints").json()["complaints"] if c["number"] == number]
+    assert found[0]["case"] == case["id"] and found[0]["channel"] == "window" and found[0]["contact"] is None
+    assert serious_axe_problems(clerk) == []
+
+    # a clerk who is not at window 7 may not register: the 403 in both languages
+    r = hall.http.post("/api/v1/users", json={"username": "clerk3", "password": "clerk3-password", "role": "clerk"})
+    assert r.status_code == 201, r.text
+    other = staff_page(ctx, hall, "clerk3", errors)
+    other.get_by_test_id("reg-text").fill("测试")
+    other.get_by_test_id("reg-submit").click()
+    expect(other.get_by_test_id("error-code")).to_have_text("not_complaint_window")
+    expect(other.get_by_test_id("error-en")).to_contain_text("may not do that")
+    assert errors == []
