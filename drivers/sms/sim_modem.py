@@ -8,8 +8,9 @@ driver as it would with a real modem. `signal=` is the AT+CSQ it reports (0-31, 
 modem answers +CMGS (a slow modem: real ones take seconds). What it sent is in `.simulator.sent` (number, text,
 parts, at, refs), for tests to read; never in a file. At runtime (POST /api/v1/devices/{name}/simulate):
 `{"fault": "no-sim" | "no-signal" | "not-registered" | "no-answer" | "chatty" | "none"}`, `{"cms_error": 500,
-"times": 2}` (the next sends refused), `{"signal": 5}`, `{"unsolicited": "RING"}` (inside the next answer). A fault stays until
-"none" clears it, also while the hall closes and reopens the modem (a re-plugged modem keeps its SIM and state).
+"times": 2}` (the next sends refused), `{"signal": 5}`, `{"unsolicited": "RING"}` (inside the next answer). A
+fault stays until "none" clears it, also while the hall closes and reopens the modem (a re-plugged modem keeps its
+SIM and state).
 `out=` is accepted and unused; `wire=PATH` opens the modem through spy:// on the pty, dumping the wire to PATH.
 """
 from __future__ import annotations
