@@ -227,6 +227,17 @@ def test_url_options():
         assert drivers_of("sms").create(f"sms+serial:///dev/ttyUSB3?smsc={smsc}").smsc == "+8613800270500"
 
 
+def test_a_slow_network_answers_each_part_late_and_the_message_still_goes_once():
+    """sim://sms network_ms= (the bench's slow modem): +CMGS answers after the network's time, from the simulator's
+    thread; the driver waits for it within send_timeout and the message is taken once, all its parts."""
+    dev = drivers_of("sms").create("sim://sms?timeout=0.3&send_timeout=5&network_ms=50")
+    with dev:
+        assert dev.simulator.network_s == 0.05
+        refs = dev.send(TO, LONG)
+        assert len(refs) > 1 and [(m.text, m.parts) for m in sent(dev)] == [(LONG, len(refs))]
+        assert dev.status().as_dict()                                        # the modem answers after it too
+
+
 # -- privacy ----------------------------------------------------------------------------------------------------------
 def test_no_text_or_full_number_in_logs_diagnostics_or_the_wire(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
