@@ -18,6 +18,7 @@ const STATUS = {
 const CLASS = { simple: ["简单", "simple"], complex: ["复杂", "complex"], special: ["特殊", "special"] };
 const CLOSE = { court: ["已进入诉讼程序", "in court"], petition: ["已进入信访程序", "a petition (信访)"],
   other: ["其他不属受理范围", "otherwise out of scope"] };
+const CHANNEL = { window: ["窗口登记", "at the window"], kiosk: ["自助机", "kiosk"], status_page: ["办件状态页", "case status page"] };
 const STEP = {
   classify: ["分类", "Classify"], assign: ["转办", "Assign to a department"], answer: ["办结答复", "Answer"],
   feedback: ["反馈", "Feedback to the citizen"], check: ["核查", "Check"], file: ["备案", "File"],
@@ -231,7 +232,7 @@ function show(c) {
       field("窗口", "Window", c.window),
       field("登记部门", "Department", c.department),
       field("承办部门", "Assigned to", c.assigned_department, "detail-assigned"),
-      field("渠道", "Channel", c.channel),
+      field("渠道", "Channel", word(CHANNEL, c.channel)),
       field("联系人", "Contact", contact),
       field("当前期限", "Step due", c.due ? [c.due, " ", deadline(c)] : null, "detail-due"),
       field("承诺答复日", "Answer due", c.answer_due),
