@@ -64,8 +64,6 @@ class Hall:
         self.engine.on_finish = self.feedback.on_ticket_finished
         # “办不成事” complaints: counted in the cases' working days, their SMS through the outbox
         self.complaints = Complaints(cfg, self.store, self.clock, self.cases.calendar, self.outbox)
-        # the windows' key boxes: set self.feedback.ask to an `async (window, handling) -> bool` that prompts the box
-        # (hardware/evaluators.py EvaluatorPrompts.prompt), which answers through self.feedback.submit
         card_reads = CardReads(self.store, self.engine, self.clock, self.identity_key)
         self.devices = DeviceSupervisor(cfg.devices, self.store.write, self.clock.now,
                                         sim_dir=self.data_dir / "sim", on_card=card_reads,
@@ -74,7 +72,8 @@ class Hall:
         self.keypads = Keypads(cfg, self.store, self.engine, self.clock, self.devices)
         self.evaluators = EvaluatorPrompts(cfg.devices, self.devices, self.clock, self.feedback.submit,
                                            cfg.feedback.prompt_timeout_s, self.store)
-        self.feedback.ask = self.evaluators.prompt      # the windows' key boxes (评价器)
+        # the windows' key boxes (评价器): a finished handling lights the box, whose key answers self.feedback.submit
+        self.feedback.ask = self.evaluators.prompt
         self.printing = KioskPrinting(cfg, self.store, self.devices, self.clock)
         self.announcer = Announcer(cfg, self.store, self.bus, self.devices, self.clock, self.data_dir / "audio-cache")
         self.screens = ScreenFanOut(cfg, self.store, self.bus, self.views, self.devices)

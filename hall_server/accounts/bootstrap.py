@@ -11,7 +11,7 @@ from ..store.database import Store
 from .auth import Auth
 
 DEV_USERS = [("supervisor", "supervisor"), ("technician", "technician"), ("kiosk1", "kiosk"), ("kiosk2", "kiosk"),
-             *[(f"clerk{n}", "clerk") for n in range(1, 6)]]
+             *[(f"clerk{n}", "clerk") for n in range(1, 8)]]     # 6: 综合出件, 7: 办不成事 of the district config
 
 
 # the demonstration's department officers: the departments that decide the most cases of the halls' matters
