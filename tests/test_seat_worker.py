@@ -92,10 +92,8 @@ def issue_and_call(srv, clerk: dict, kiosk: dict) -> None:
     for matter in MATTERS:
         r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": matter}, headers=kiosk, timeout=5)
         assert r.status_code == 201, r.text
-    t0 = time.monotonic()
     r = httpx.post(f"{srv.url}/api/v1/windows/3/call-next", headers=clerk, timeout=5)
-    assert r.status_code == 200, r.text
-    assert time.monotonic() - t0 < 1.0
+    assert r.status_code == 200, r.text         # how fast is bench/'s business (tests assert behaviour)
     assert httpx.post(f"{srv.url}/api/v1/windows/3/finish", headers=clerk, timeout=5).status_code == 200
 
 

@@ -79,6 +79,11 @@ class SerialKeyBox(Evaluator):
                                  "the serial adapter is plugged in and the port is the right one") from exc
         self._frames = FrameReader()
         self.last_error, self.lamp = "", False
+        # a lamp still lit from before a crash or a pulled cable invites presses nobody will take: put it out
+        try:
+            self._lamp(False)
+        except EvaluatorError as exc:           # a silent box is still opened; its health says why
+            logger.info("key box %s: the lamp could not be put out on opening: %s", self.port, exc)
 
     def _close(self) -> None:
         port, self._serial = self._serial, None

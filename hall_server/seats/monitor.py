@@ -127,6 +127,11 @@ class SeatMonitor:
 
     async def _handle(self, msg: dict) -> None:
         kind = msg["type"]
+        if kind in ("presence", "camera") and self.worker_down is not None:
+            # said by a worker already given up (lines still in its pipe when it missed its heartbeats): stale;
+            # the seats stay unknown until a worker says it is ready again
+            log.debug("dropped a %s message of a seat worker that is down", kind)
+            return
         if kind == "presence":
             if msg["window"] not in self.seats:
                 self.worker.drop("presence of an unknown window", repr(msg["window"]))

@@ -154,10 +154,10 @@ class Worker:
         self.parent = os.getppid()
 
     def run(self, stdin: BinaryIO) -> None:
+        self.send({"type": "ready", "pid": os.getpid()})      # first: the hall drops camera words before it
         for watch in self.cameras.values():
             watch.thread.start()
         threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
-        self.send({"type": "ready", "pid": os.getpid()})
         for line in stdin:
             try:
                 msg = json.loads(line)
