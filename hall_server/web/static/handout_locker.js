@@ -22,6 +22,8 @@ export class HandoutLocker {
     this.info = { enabled: false, working: false };
     this.loading = new Map();       // case id → the load's answer (its compartment), while the door stands open
     this.timer = null;
+    this.checking = false;
+    this.again = false;
   }
 
   async refreshInfo() {
@@ -97,8 +99,14 @@ export class HandoutLocker {
   }
 
   async cancel(c, load) {
-    await api("POST", `/lockers/compartments/${encodeURIComponent(load.compartment)}/cancel`);
-    this.loading.delete(c.id);
+    this.loading.delete(c.id);            // no longer waited for: a read under way leaves it alone (check())
+    try {
+      await api("POST", `/lockers/compartments/${encodeURIComponent(load.compartment)}/cancel`);
+    } catch (e) {
+      this.loading.set(c.id, load);
+      this.watch();
+      throw e;
+    }
     this.update(await api("GET", `/cases/${c.id}`));
     this.say(`已取消装柜：请取出材料并关好 ${load.compartment} 号空柜门`, `load given up: take the result out and shut compartment ${load.compartment} empty`, "info");
   }
@@ -125,6 +133,20 @@ export class HandoutLocker {
   }
 
   async check() {
+    if (this.checking) { this.again = true; return; }      // one read at a time: the one under way reads again
+    this.checking = true;
+    try {
+      do {
+        this.again = false;
+        await this.checkOnce();
+      } while (this.again);
+    } finally {
+      this.checking = false;
+    }
+    this.watch();
+  }
+
+  async checkOnce() {
     for (const [id, load] of [...this.loading]) {
       let c;
       try {
@@ -132,8 +154,10 @@ export class HandoutLocker {
       } catch {
         continue;             // the hall restarting: read again at the next round
       }
+      if (this.loading.get(id) !== load) continue;       // given up (or loaded again) while it was read
       if (c.status === "decided") {
         const comp = await this.compartment(load.compartment);
+        if (this.loading.get(id) !== load) continue;
         if (!comp || comp.state === "loading" || (comp.case && comp.case.id === id)) continue;
         this.loading.delete(id);          // no longer loading it (cancelled elsewhere, or set aside for staff)
         this.update(c);
@@ -149,7 +173,6 @@ export class HandoutLocker {
           `the door is shut: the result is in compartment ${ho.compartment}, and the pickup code goes to the applicant by SMS`, "info");
       }
     }
-    this.watch();
   }
 
   async compartment(label) {
