@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import re
@@ -108,6 +109,7 @@ async def run(network_ms: int, answer_ms: int, phase_s: float, data: Path) -> di
                DeviceConfig(name="result-lockers", kind="locker", poll_s=15,
                             url=f"sim://locker?boards=2&locks=24&answer_ms={answer_ms}"))
     h = Hall(cfg.model_copy(update={"devices": devices, "seats": ()}), data, Clock())
+    gc.freeze()                     # as `onewindow serve` does once the app is built (hall_server/cli.py)
     await h.start()
     try:
         while not all(s.since for s in h.devices.devices.values()):
