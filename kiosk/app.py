@@ -13,6 +13,7 @@ own body (`{"error": {"code", "message_zh", "message_en"}}`), so the page shows 
                                 window, as POST /api/tickets answers
     GET  /api/lockers/info, POST /api/lockers/pickup, GET /api/lockers/pickups/{token}, POST /api/notices/reprint
                                 locker pickup and the 受理通知书 printed again (24-hour mode): lockers.py
+    POST /api/complaints        {"text", "phone"?} → a 办不成事 complaint's number and what happens next: complaints.py
     GET  /api/events            Server-Sent Events: swipe, card_error, state
     GET  /api/speech.wav        ?text=… → a spoken prompt (elder mode)
     POST /api/devices/{kind}/simulate   {"card": "elder"}, {"paper": "out"} → change a simulated device
@@ -32,6 +33,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
+from .complaints import complaint_routes
 from .devices import DeviceUnavailable
 from .hall_client import HallRefused, HallUnreachable
 from .lockers import locker_routes
@@ -89,6 +91,7 @@ def create_app(kiosk: Kiosk) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(locker_routes(kiosk))        # /api/lockers/*, /api/notices/reprint (lockers.py)
+    app.include_router(complaint_routes(kiosk))     # /api/complaints: 办不成事反映 (complaints.py)
 
     @app.exception_handler(HallRefused)
     async def refused(_request: Request, exc: HallRefused) -> JSONResponse:

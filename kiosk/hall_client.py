@@ -86,6 +86,10 @@ class HallClient:
         `case`, and `print` when the hall printed it itself)."""
         return await self._call("POST", "/api/v1/handout-tickets", json={**body, "kiosk": kiosk})
 
+    async def complaint(self, body: dict) -> dict:
+        """Register a 办不成事 complaint as this kiosk (`{"text", "contact"?: {"phone"}}`) → `{"id", "number", "due"…}`."""
+        return await self._call("POST", "/api/v1/complaints", json=body)
+
     async def swipe(self, kiosk: str, card: dict) -> dict:
         """Post a card the kiosk's reader decoded; the server keeps only masked forms and a keyed hash."""
         return await self._call("POST", "/api/v1/swipes", json={"kiosk": kiosk, "card": card})

@@ -8,6 +8,7 @@
 // The case query (办件查询, POST /api/cases/lookup) lives in kiosk-cases.js.
 // Locker pickup (自助取件) and the 受理通知书 printed again (补打受理通知书) live in kiosk-lockers.js.
 import { caseQuery } from "./kiosk-cases.js";
+import { complaintScreen } from "./kiosk-complaint.js";
 import { LOCKER_SCREENS, lockerScreens } from "./kiosk-lockers.js";
 import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpeningWords, spokenNumber, weekWords }
   from "./kiosk-words.js";
@@ -19,13 +20,14 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
   const STATE_POLL_MS = 30000;
   const EVENTS_GRACE_MS = 10000;
   const IDLE_WARNING_S = 10;
-  const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "cases", ...LOCKER_SCREENS, "closed"];
+  const SCREENS = ["home", "group", "search", "matter", "ticket", "lookup", "cases", ...LOCKER_SCREENS, "complaint", "closed"];
   const PER_PAGE = { home: [20, 6], group: [8, 4], search: [5, 3] };      // [normal, elder]
   const S = { state: null, screen: "home", elder: false, lead: "zh", group: null, matter: null, from: "home", swipe: null,
     swipeTimer: 0, pages: { home: 0, group: 0, search: 0 }, busy: false, lastActive: Date.now(), idleDeadline: 0,
     ticketDeadline: 0, eventsDownSince: null, stateFailed: false, audio: null, lookupDone: false, scan: "", scanAt: 0 };
   let cases = null;          // the case query (kiosk-cases.js), made in wire()
   let lockers = null;        // locker pickup and the notice reprint (kiosk-lockers.js), made in wire()
+  let complaint = null;      // 办不成事反映 (kiosk-complaint.js), made in wire()
 
   // -- little helpers ---------------------------------------------------------------------------------------
   const $ = (id) => document.querySelector(`[data-test-id="${id}"]`);
@@ -540,6 +542,7 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     $("lookup-result").hidden = true;
     if (cases) cases.reset();
     if (lockers) lockers.reset();
+    if (complaint) complaint.reset();
     setLead("zh");
     setElder(false);
     S.group = S.matter = null;
@@ -620,6 +623,8 @@ import { KIND, KIND_SHORT, MESSAGES, PRIORITY, PROMPT, STATUS, clockIn, nextOpen
     lockers = lockerScreens({ $, h, bi, pair, api, show, speak, live, showError, hideError, endSwipe, resetAll,
       state: () => S.state, elder: () => S.elder, swipe: () => S.swipe, screen: () => S.screen });
     lockers.wire();
+    complaint = complaintScreen({ $, h, bi, pair, api, show, speak, live, showError, hideError, resetAll });
+    complaint.wire();
     on("open-cases", () => cases.open());
     on("closed-cases", () => cases.open());
     on("take-ticket", takeTicket);
