@@ -48,7 +48,8 @@ def complaint_routes(kiosk: Kiosk) -> APIRouter:
             return _error(422, "complaint_empty", "请写下您没有办成的事", "Write down what you could not get done")
         phone = re.sub(r"[\s-]+", "", body.phone or "")
         if phone and not MOBILE.fullmatch(phone):
-            return _error(422, "bad_phone", "手机号码应为11位数字，以1开头", "A mobile number has 11 digits and starts with 1")
+            return _error(422, "bad_phone", "手机号码应为11位数字，以1开头",
+                          "A mobile number has 11 digits and starts with 1")
         req: dict = {"text": text}
         if phone:
             req["contact"] = {"phone": phone}

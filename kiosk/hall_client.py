@@ -87,7 +87,8 @@ class HallClient:
         return await self._call("POST", "/api/v1/handout-tickets", json={**body, "kiosk": kiosk})
 
     async def complaint(self, body: dict) -> dict:
-        """Register a 办不成事 complaint as this kiosk (`{"text", "contact"?: {"phone"}}`) → `{"id", "number", "due"…}`."""
+        """Register a 办不成事 complaint as this kiosk: `{"text", "contact"?: {"phone"}}` → `{"id", "number", "due"…}`
+        (channel kiosk)."""
         return await self._call("POST", "/api/v1/complaints", json=body)
 
     async def swipe(self, kiosk: str, card: dict) -> dict:

@@ -35,11 +35,13 @@ def hall(tmp_path_factory):
 
 
 def small_targets(page) -> list[str]:
-    return page.evaluate("""(min) => [...document.querySelectorAll('button, a[href], [role=button], input, select, textarea')]
+    return page.evaluate("""(min) => [...document.querySelectorAll(
+            'button, a[href], [role=button], input, select, textarea')]
         .filter(e => e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden')
         .map(e => [e, e.getBoundingClientRect()])
         .filter(([e, r]) => r.width > 0 && (r.width < min || r.height < min))
-        .map(([e, r]) => `${e.dataset.testId || e.outerHTML.slice(0, 60)}: ${Math.round(r.width)}x${Math.round(r.height)}`)
+        .map(([e, r]) => `${e.dataset.testId || e.outerHTML.slice(0, 60)}: `
+                         + `${Math.round(r.width)}x${Math.round(r.height)}`)
     """, MIN_TARGET_PX)
 
 
@@ -49,7 +51,8 @@ def test_a_citizen_registers_a_complaint_at_the_kiosk(hall):
         ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, has_touch=True)
         p = ctx.new_page()
         p.on("pageerror", lambda exc: errors.append(str(exc)))
-        p.on("console", lambda m: m.type == "error" and not re.search(r"status of 422", m.text) and errors.append(m.text))
+        p.on("console", lambda m: m.type == "error" and not re.search(r"status of 422", m.text)
+             and errors.append(m.text))
         p.goto(hall.kiosk.url + "/")
         expect(p.get_by_test_id("screen-home")).to_be_visible()
         p.get_by_test_id("open-complaint").click()
