@@ -269,13 +269,27 @@ def with_modem(tmp_path, district_cfg, monkeypatch):
     h.close()
 
 
-def test_the_registration_message_reaches_the_simulated_modem(with_modem):
+def test_the_seven_steps_send_their_two_messages_through_the_simulated_modem(with_modem):
+    """受理-分类-转办-办结-反馈-核查-备案 with the citizen told by SMS at registration and at the answer, as the
+    simulated modem received them over its AT line."""
     h = with_modem
     clerk7 = clerk_at(h.c, 7)
     r = h.c.post("/api/v1/complaints", headers=clerk7, json={"text": "材料被要求重复提交", "contact": {"phone": PHONE}})
     assert r.status_code == 201, r.text
+    number, cid = r.json()["number"], r.json()["id"]
     sent = h.modem.wait_sent(1)
-    assert len(sent) == 1 and sent[0].number.endswith(PHONE) and r.json()["number"] in sent[0].text
+    assert len(sent) == 1 and sent[0].number.endswith(PHONE) and number in sent[0].text
     wait_for(lambda: h.outbox()[0]["status"] == "sent")
+    sup, officer = h.c.make_user("sup", "supervisor"), dept_user(h.c, "officer", DEPT)
+    for name, headers, body in (("classify", sup, {"class": "simple"}), ("assign", sup, {"department": DEPT}),
+                                ("answer", officer, {"text": "已核实，材料只需提交一次"}),
+                                ("feedback", clerk7, {"text": "已告知"}), ("check", sup, {}), ("file", sup, {})):
+        r = h.c.post(f"/api/v1/complaints/{cid}/{name}", json=body, headers=headers)
+        assert r.status_code == 200, (name, r.text)
+    assert r.json()["status"] == "filed"
+    sent = h.modem.wait_sent(2)
+    assert len(sent) == 2 and sent[1].number.endswith(PHONE)
+    assert number in sent[1].text and "材料只需提交一次" in sent[1].text
+    wait_for(lambda: [m["status"] for m in h.outbox()] == ["sent", "sent"])
     evs = h.c.get("/api/v1/events", params={"since": 0, "limit": 1000}).json()["events"]
-    assert [e["data"]["to"] for e in evs if e["type"] == "sms.sent"] == ["139****5678"]
+    assert [e["data"]["to"] for e in evs if e["type"] == "sms.sent"] == ["139****5678"] * 2
