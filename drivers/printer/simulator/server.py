@@ -49,7 +49,8 @@ class PrinterSimulator:
         self._print_lock = threading.Lock()  # one connection's bytes at a time reach the paper
         self._printed = threading.Condition(self._lock)
         self._receipts: list[dict[str, Any]] = []
-        self._builder = ReceiptBuilder()
+        # a receipt is built from one connection's bytes: two clients at once never mix their receipts
+        self._builders: dict[socket.socket, ReceiptBuilder] = {}
         self._renderer = PngRenderer(width)
         self._stop = threading.Event()
         self._listener: socket.socket | None = None
@@ -246,6 +247,7 @@ class PrinterSimulator:
         finally:
             with self._lock:
                 self._conns.discard(conn)
+            self._builders.pop(conn, None)
             conn.close()
 
     def _apply(self, new_ops: list[ops.Op], conn: socket.socket) -> None:
@@ -266,9 +268,9 @@ class PrinterSimulator:
                 if isinstance(op, ops.Cut):
                     logger.warning("printer simulator %s: paper %s, cover %s: receipt not printed",
                                    self.name, self._paper, self._cover)
-                    self._builder = ReceiptBuilder()
+                    self._builders[conn] = ReceiptBuilder()
                 continue
-            receipt = self._builder.apply(op)
+            receipt = self._builders.setdefault(conn, ReceiptBuilder()).apply(op)
             if receipt is not None:
                 self._save(receipt)
 
