@@ -47,18 +47,21 @@ export function clearDetail() {
 }
 
 // Show case `id`; `left` is the working days left the worklist counted (kept while the case is in it).
+let asked = 0;         // the latest read of the case: an older one answering late never draws over it
+
 export async function showCase(id, left) {
   if (state.id !== id) state.left = null;
   state.id = id;
   if (left !== undefined) state.left = left;
+  const mine = ++asked;
   try {
     const c = await api("GET", `/api/v1/cases/${id}`);
-    if (state.id !== id) return;
+    if (state.id !== id || mine !== asked) return;
     state.case = c;
     draw(c);
   } catch (exc) {
     if (exc instanceof ApiError && exc.status === 401) { state.onAuth(exc); return; }
-    if (state.id === id) clearDetail();
+    if (state.id === id && mine === asked) clearDetail();
     showError(exc);
   }
 }
