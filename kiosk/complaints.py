@@ -21,11 +21,19 @@ if TYPE_CHECKING:
     from .runtime import Kiosk
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
-# what happens next, as the kiosk tells it: 分类 → 转办 → 答复 (simple 0, complex 5, special 10 working days)
+# what happens next, as the kiosk tells it: 分类 → 转办 → 答复, in the working days the hall's [complaints] sets
 NEXT = (("分类", "Sorting", "工作人员在 {due} 前对您的反映分类", "Staff sort your complaint by {due}"),
         ("转办", "Passing on", "交给负责的部门办理", "It goes to the department responsible"),
-        ("答复", "Answer", "简单问题当场答复；复杂问题 5 个工作日内、特殊问题 10 个工作日内答复您",
-         "Simple: answered on the spot; complex: within 5 working days; special: within 10 working days"))
+        ("答复", "Answer", "简单问题{simple}；复杂问题 {complex} 个工作日内、特殊问题 {special} 个工作日内答复您",
+         "Simple: {simple_en}; complex: within {complex} working days; special: within {special} working days"))
+
+
+def _days(hall: dict | None) -> dict:
+    c = (hall or {}).get("complaints") or {}
+    simple = int(c.get("simple_working_days", 0))
+    return {"simple": "当场答复" if simple == 0 else f" {simple} 个工作日内答复",
+            "simple_en": "answered on the spot" if simple == 0 else f"within {simple} working days",
+            "complex": int(c.get("complex_working_days", 5)), "special": int(c.get("special_working_days", 10))}
 
 
 class KioskComplaint(BaseModel):
@@ -55,9 +63,10 @@ def complaint_routes(kiosk: Kiosk) -> APIRouter:
             req["contact"] = {"phone": phone}
         c = await kiosk.client.complaint(req)
         due = c.get("due") or ""
+        days = _days(kiosk.hall)
         return {"number": c["number"], "registered_at": c.get("registered_at"), "classify_due": due,
                 "sms": bool(phone),
-                "next": [{"step": zh, "step_en": en, "text": t.format(due=due), "text_en": te.format(due=due)}
+                "next": [{"step": zh, "step_en": en, "text": t.format(due=due, **days), "text_en": te.format(due=due, **days)}
                          for zh, en, t, te in NEXT]}
 
     return router

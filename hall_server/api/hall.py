@@ -28,6 +28,10 @@ async def get_hall_info(hall: Hall = Depends(get_hall)) -> dict:
         "tickets_before_opening_min": cfg.hall.tickets_before_opening_min,
         "receipt": {"header": list(cfg.receipt.header), "footer": list(cfg.receipt.footer)},
         "case_prefix": case_prefix(cfg.cases, cfg.hall.code),     # case numbers: XL-20261203-0012
+        # 办不成事: where it is taken in and the working days its answer takes, as a kiosk tells a citizen
+        "complaints": {"window": cfg.complaints.window, "simple_working_days": cfg.complaints.simple_working_days,
+                       "complex_working_days": cfg.complaints.complex_working_days,
+                       "special_working_days": cfg.complaints.special_working_days},
         "groups": [g.model_dump() for g in cfg.groups],
         "matters": [m.model_dump() for m in cfg.matters],
         "windows": [{"number": w.number, "name": w.name, "zone": w.zone, "staffing": w.staffing,
