@@ -66,7 +66,7 @@ def complaint_routes(kiosk: Kiosk) -> APIRouter:
         days = _days(kiosk.hall)
         return {"number": c["number"], "registered_at": c.get("registered_at"), "classify_due": due,
                 "sms": bool(phone),
-                "next": [{"step": zh, "step_en": en, "text": t.format(due=due, **days), "text_en": te.format(due=due, **days)}
-                         for zh, en, t, te in NEXT]}
+                "next": [{"step": zh, "step_en": en, "text": t.format(due=due, **days),
+                          "text_en": te.format(due=due, **days)} for zh, en, t, te in NEXT]}
 
     return router
