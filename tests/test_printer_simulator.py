@@ -146,10 +146,11 @@ def test_raster_image_is_drawn_from_its_bits(tmp_path):
 
 
 def test_sequential_connections_and_receipts(sim):
-    for number in ("A001", "A002"):
+    for n, number in enumerate(("A001", "A002"), 1):
         printer = connect(sim)
         print_ticket(printer, number)
         printer.close()
+        sim.wait_receipts(n)        # one job after the other (two at once each keep their own receipt)
     receipts = sim.wait_receipts(2)
     assert [r["png"].name for r in receipts] == ["kiosk1-0001.png", "kiosk1-0002.png"]
     assert "A002" in receipts[1]["text"]
