@@ -82,6 +82,7 @@ class SerialSimulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._write_lock = threading.Lock()     # an unsolicited frame and an answer never interleave
+        self._life_lock = threading.Lock()      # start() and stop() never interleave
         self._master = self._slave = -1
         self._wake: tuple[int, int] | None = None      # a pipe that interrupts the serving thread's select()
         self.port = ""
@@ -107,6 +108,10 @@ class SerialSimulator:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> str:
         """Opens the pty pair and starts serving; returns the path the driver should open."""
+        with self._life_lock:
+            return self._start()
+
+    def _start(self) -> str:
         if self._thread is not None:
             return self.port
         master, slave = pty.openpty()
@@ -122,18 +127,23 @@ class SerialSimulator:
         return self.port
 
     def stop(self) -> None:
-        """Stops the serving thread and closes the pty; `start()` may open a new one."""
-        self._stop.set()
-        if self._wake is not None:
-            os.write(self._wake[1], b"x")
-        thread, self._thread = self._thread, None
+        """Stops the serving thread and closes the pty; `start()` may open a new one.
+
+        Safe to call twice at once (a test's watcher thread and its `finally`): the descriptors are taken
+        under a lock, so only one caller closes them."""
+        with self._life_lock:
+            self._stop.set()
+            thread, self._thread = self._thread, None
+            wake, self._wake = self._wake, None
+            fds = (self._master, self._slave, *(wake or ()))
+            self._master = self._slave = -1
+        if wake is not None:
+            os.write(wake[1], b"x")
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=2)
-        for fd in (self._master, self._slave, *(self._wake or ())):
+        for fd in fds:
             if fd >= 0:
                 os.close(fd)
-        self._master = self._slave = -1
-        self._wake = None
         with self._lock:
             self._lock.notify_all()
 

@@ -299,6 +299,30 @@ def test_stop_leaves_no_thread_and_no_descriptor_and_start_works_again():
     assert not sim.send(b"late\r\n")            # a stopped device sends nothing
 
 
+def test_two_threads_stopping_at_once_close_each_descriptor_once():
+    # a test's watcher thread stops the device while its `finally` does too (seen as EBADF in CI)
+    before = fd_count()
+    for _ in range(50):
+        sim = LineModem()
+        sim.start()
+        go, errors = threading.Barrier(3), []
+
+        def stop(sim: LineModem = sim, go: threading.Barrier = go, errors: list = errors) -> None:
+            go.wait()
+            try:
+                sim.stop()
+            except OSError as error:
+                errors.append(error)
+
+        stoppers = [threading.Thread(target=stop) for _ in range(3)]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+        assert errors == [] and not sim.running
+    assert sim_threads() == [] and fd_count() == before
+
+
 def test_a_driver_may_close_and_reopen_the_port(modem):
     sim, port = modem
     port.close()
