@@ -216,7 +216,7 @@ class Feed {
     setConnection("connecting");
     for (;;) {
       try {
-        await this.load();
+        await this.load(true);
         if (this.running) this.socket.open();
         return;
       } catch (exc) {
@@ -234,12 +234,15 @@ class Feed {
     this.refreshTimer = null;
   }
 
-  async load() {
+  // `initial`: before the socket follows; the socket then starts from the snapshot's seq. A refresh while it
+  // follows leaves lastSeq alone: an event committed before the refresh read may still be on its way, and
+  // moving past it would drop it (a joint case's last decision never redrew the open case).
+  async load(initial = false) {
     const snap = await api("GET", "/api/v1/dashboard");
     setHallTime(snap.now);
     snap.takenMs = hallNowMs();
     this.snap = snap;
-    this.socket.lastSeq = Math.max(this.socket.lastSeq, snap.latest_seq);
+    if (initial) this.socket.lastSeq = Math.max(this.socket.lastSeq, snap.latest_seq);
     render(snap);
     return snap;
   }

@@ -117,7 +117,7 @@ class Feed {
     setConnection("connecting");
     for (;;) {
       try {
-        await this.load();
+        await this.load(true);
         if (this.running) this.socket.open();
         return;
       } catch (exc) {
@@ -135,11 +135,14 @@ class Feed {
     this.timer = null;
   }
 
-  async load() {
+  // `initial`: before the socket follows; the socket then starts from the snapshot's seq. A refresh while it
+  // follows leaves lastSeq alone: an event committed before the refresh read may still be on its way, and
+  // moving past it would drop it (a joint case's last decision never redrew the open case).
+  async load(initial = false) {
     const list = await api("GET", "/api/v1/office/worklist");
     if (!this.running) return;
     setHallTime(list.now, list.today);
-    this.socket.lastSeq = Math.max(this.socket.lastSeq, list.latest_seq);
+    if (initial) this.socket.lastSeq = Math.max(this.socket.lastSeq, list.latest_seq);
     view.list = list;
     render();
   }
