@@ -34,6 +34,7 @@ from .api import (
     lockers,
     office,
     outbox,
+    report_pages,
     screen,
     seats,
     terminal,
@@ -67,7 +68,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
                    outbox, courier, handout, lockers, evaluations, feedback_pages, complaints,
-                   complaint_pages):
+                   complaint_pages, report_pages):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
