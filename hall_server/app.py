@@ -37,6 +37,7 @@ from .api import (
     report_pages,
     screen,
     seats,
+    stats,
     terminal,
     tickets,
     windows,
@@ -68,7 +69,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
                    outbox, courier, handout, lockers, evaluations, feedback_pages, complaints,
-                   complaint_pages, report_pages):
+                   complaint_pages, report_pages, stats):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

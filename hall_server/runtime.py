@@ -33,6 +33,8 @@ from .notify.outbox import Outbox, Sender
 from .queue.engine import Engine
 from .seats.monitor import SeatMonitor
 from .speech.announcer import Announcer
+from .stats.facts import Dims, MatterDims
+from .stats.service import Stats
 from .store.database import Change, Store
 from .store.events import EventBus, last_seq
 
@@ -91,6 +93,8 @@ class Hall:
         self.lockers = Lockers(cfg, self.store, self.devices, self.clock, self.cases.ctx, self.outbox,
                                self.identity_key)
         self.parcels = Parcels(cfg, self.store, self.cases.ctx)
+        # statistics and 考核: a projector follows the log into the stats tables, batched outside the hot changes
+        self.stats = Stats(self.store, self.bus, stats_dims(cfg, self.cases.calendar.working_days_between))
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
 
@@ -116,8 +120,10 @@ class Hall:
         self.complaints.start()
         self.sms.start()
         await self.lockers.start()
+        self.stats.start()
 
     async def stop(self) -> None:
+        await self.stats.stop()
         await self.lockers.stop()
         await self.sms.stop()
         await self.complaints.stop()
@@ -151,3 +157,12 @@ class Hall:
         deciders = [d for m in self.cfg.matters if m.kind != "即办" for d in m.deciders]
         return bootstrap.ensure_dev_users(self.store, self.auth, self.clock, self.data_dir, admin_password, deciders,
                                           [w.number for w in self.cfg.windows])
+
+
+def stats_dims(cfg: HallConfig, workdays: Callable) -> Dims:
+    """What the statistics need of the configuration, as plain data."""
+    return Dims(tz=cfg.hall.timezone,
+                matters={m.code: MatterDims(m.group, m.department or (m.deciders[0] if m.deciders else None),
+                                            m.minutes * 60.0) for m in cfg.matters},
+                windows={w.number: w.name for w in cfg.windows}, groups={g.code: g.name for g in cfg.groups},
+                matter_names={m.code: m.name for m in cfg.matters}, workdays=workdays)

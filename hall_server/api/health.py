@@ -40,6 +40,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
         "announcer": hall.announcer.status(),
         "seat_worker": hall.seats.worker_status(),
         "sms_outbox": {"device": hall.cfg.sms.device or None, **hall.outbox.counts(read)},
+        "stats": hall.stats.projector.status(),      # lag_events: committed events not yet in the statistics
     }
 
 

@@ -329,8 +329,53 @@ def _v15(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX complaint_steps_of ON complaint_steps (complaint_id, id)")
 
 
+def _v16(db: sqlite_utils.Database) -> None:
+    # Statistics (hall_server/stats/): projections of the event log, kept by the stats projector in the same
+    # transaction as its cursor (meta 'stats_seq'). One fact row per ticket, case, evaluation and complaint (local day
+    # and hour of its start, its window, clerk, matter, group, department, channel); per-day rollups of the ticket
+    # facts per (dimension, key) with a sparse histogram of waits and handling, built when a day has rolled over;
+    # the windows' open and paused time; away alerts. `onewindow stats rebuild` drops them all and replays the log.
+    db.execute("""CREATE TABLE stats_ticket (
+        ticket_id INTEGER PRIMARY KEY, day TEXT NOT NULL, hour INTEGER NOT NULL, wd INTEGER NOT NULL,
+        window INTEGER, clerk TEXT, matter TEXT NOT NULL, grp TEXT, department TEXT, channel TEXT,
+        status TEXT NOT NULL, transfers INTEGER NOT NULL DEFAULT 0, issued_at TEXT NOT NULL,
+        first_call_at TEXT, last_call_at TEXT, serving_at TEXT, wait_s REAL, handle_s REAL, expected_s REAL)""")
+    for col in ("day", "window", "clerk", "matter", "department"):
+        db.execute(f"CREATE INDEX stats_ticket_{col} ON stats_ticket ({col}{', day' if col != 'day' else ''})")
+    db.execute("""CREATE TABLE stats_tday (
+        dim TEXT NOT NULL, day TEXT NOT NULL, key TEXT NOT NULL, issued INTEGER, served INTEGER, no_show INTEGER,
+        transferred INTEGER, cancelled INTEGER, wait_n INTEGER, wait_sum REAL, wait_max REAL, handle_n INTEGER,
+        handle_sum REAL, handle_max REAL, expected_n INTEGER, expected_sum REAL, wait_hist TEXT, handle_hist TEXT,
+        PRIMARY KEY (dim, day, key)) WITHOUT ROWID""")
+    db.execute("CREATE TABLE stats_days (day TEXT PRIMARY KEY, rolled INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID")
+    db.execute("""CREATE TABLE stats_case (
+        case_id INTEGER PRIMARY KEY, day TEXT NOT NULL, hour INTEGER NOT NULL, wd INTEGER NOT NULL, window INTEGER,
+        clerk TEXT, matter TEXT NOT NULL, grp TEXT, department TEXT, channel TEXT, kind TEXT, status TEXT NOT NULL,
+        accepted INTEGER NOT NULL DEFAULT 0, accept_day TEXT, refused INTEGER NOT NULL DEFAULT 0,
+        supplemented INTEGER NOT NULL DEFAULT 0, decided INTEGER NOT NULL DEFAULT 0, decided_day TEXT,
+        on_time INTEGER, red INTEGER NOT NULL DEFAULT 0, workdays INTEGER, via TEXT,
+        delivered INTEGER NOT NULL DEFAULT 0)""")
+    db.execute("""CREATE TABLE stats_rating (
+        evaluation_id INTEGER PRIMARY KEY, day TEXT NOT NULL, hour INTEGER NOT NULL, wd INTEGER NOT NULL,
+        window INTEGER, clerk TEXT, matter TEXT, grp TEXT, department TEXT, channel TEXT, level INTEGER NOT NULL,
+        excluded INTEGER NOT NULL DEFAULT 0, badrating_id INTEGER, rectify_due TEXT, rectified_on_time INTEGER)""")
+    db.execute("CREATE INDEX stats_rating_bad ON stats_rating (badrating_id) WHERE badrating_id IS NOT NULL")
+    db.execute("""CREATE TABLE stats_complaint (
+        complaint_id INTEGER PRIMARY KEY, day TEXT NOT NULL, hour INTEGER NOT NULL, wd INTEGER NOT NULL,
+        window INTEGER, clerk TEXT, matter TEXT, grp TEXT, department TEXT, channel TEXT, class TEXT,
+        answered INTEGER NOT NULL DEFAULT 0, on_time INTEGER)""")
+    for t in ("case", "rating", "complaint"):
+        db.execute(f"CREATE INDEX stats_{t}_day ON stats_{t} (day)")
+    db.execute("""CREATE TABLE stats_wstate (
+        window INTEGER PRIMARY KEY, state TEXT NOT NULL, since TEXT NOT NULL, clerk TEXT)""")
+    db.execute("""CREATE TABLE stats_wtime (
+        day TEXT NOT NULL, window INTEGER NOT NULL, clerk TEXT NOT NULL, open_s REAL NOT NULL DEFAULT 0,
+        paused_s REAL NOT NULL DEFAULT 0, away_events INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, window, clerk)) WITHOUT ROWID""")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13, _v14, _v15]
+                                                             _v11, _v12, _v13, _v14, _v15, _v16]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
