@@ -1,4 +1,4 @@
-"""`onewindow` command line: serve a hall, check a configuration, diagnose a hall's devices."""
+"""`onewindow` command line: serve a hall, check a configuration, diagnose a hall's devices, rebuild the statistics."""
 from __future__ import annotations
 
 import argparse
@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("paths", nargs="+")
     # everything after `diagnose` is hall_server.diagnose.cli's (`onewindow diagnose --help` shows its options)
     sub.add_parser("diagnose", add_help=False, help="check the hall's devices, database and clock (scripts/diagnose)")
+    # `onewindow stats <command>`: the statistics' own commands (rebuild here; seed beside it)
+    stats = sub.add_parser("stats", help="statistics: rebuild the aggregates from the event log")
+    stats_sub = stats.add_subparsers(dest="stats_command", required=True)
+    rebuild = stats_sub.add_parser("rebuild", help="drop the statistics' aggregates and replay the whole event log")
+    rebuild.add_argument("--config", default="config/district-centre.toml")
+    rebuild.add_argument("--data-dir", default="var")
     args, rest = parser.parse_known_args(argv)
     if args.command == "diagnose":
         from .diagnose.cli import main as diagnose
@@ -35,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "check-config":
         return _check(args.paths)
+    if args.command == "stats":
+        return _stats(args)
     return _serve(args)
 
 
@@ -51,6 +59,33 @@ def _check(paths: list[str]) -> int:
         else:
             print(f"{p}: ok — {cfg.hall.name}: {len(cfg.windows)} windows, {len(cfg.matters)} matters")
     return 1 if bad else 0
+
+
+def _stats(args) -> int:
+    from .config import ConfigError, load_config
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.stats_command == "rebuild":
+        from .runtime import Hall
+
+        if not (Path(args.data_dir) / "hall.db").exists():
+            print(f"no hall database in {args.data_dir} (hall.db); give the server's --data-dir", file=sys.stderr)
+            return 2
+        hall = Hall(cfg, Path(args.data_dir))       # not started: its writer runs the replay here, batch by batch
+        try:
+            events, seconds = hall.stats.rebuild()
+            tickets = hall.store.read.execute("SELECT COUNT(*) FROM stats_ticket").fetchone()[0]
+            days = hall.store.read.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
+        finally:
+            hall.close()
+        print(f"stats rebuilt from the event log of {hall.store.path}: {events} events replayed in {seconds:.1f} s; "
+              f"{tickets} tickets, {days} days rolled up")
+        return 0
+    return 2
 
 
 def _serve(args) -> int:
