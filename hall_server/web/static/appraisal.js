@@ -5,14 +5,17 @@
 // The XLSX and CSV are the same query with format=…, and hold every figure; the sheet shows the appraised ones.
 
 import {
-  $, h, bi, api, clearError, showError, ApiError, loginPage, loadFigures, learnDefinitions, figureName,
-  figureKeys, show, exact, unitOf, hallToday, parseDay, download, drawDefinitions,
+  $, h, bi, api, clearError, showError, ApiError, loginPage, loadFigures, learnDefinitions, figureName, columnName,
+  knownFigure, figureKeys, show, exact, unitOf, hallToday, parseDay, download, drawDefinitions,
 } from "/static/reports_common.js";
 
 const TOKEN_KEY = "onewindow.reports.token";          // the reports page's: one log-in for both
 // What the sheet shows besides the weighted figures (the export has them all), in the contract's order.
-const SHEET = ["served", "wait_p50_s", "wait_p90_s", "handle_mean_s", "cases_accepted", "on_time_rate", "good_rate",
-  "bad_count", "complaints", "on_seat_share", "away_events"];
+const SHEET = ["served", "wait_p50_s", "wait_p90_s", "handle_mean_s", "expected_handle_s", "cases_accepted",
+  "on_time_rate", "good_rate", "bad_count", "complaints", "on_seat_share", "away_events"];
+// The score's parts that are not figures themselves (their rules are in the formula the API writes).
+const PART_TEXT = { wait: ["等候得分", "wait part"], handling: ["办理得分", "handling part"],
+  complaints: ["反映得分", "complaints part"] };
 const OF_TEXT = { window: ["窗口", "window"], clerk: ["工作人员", "clerk"] };
 const S = { q: null, seq: 0 };
 const pad = (n) => String(n).padStart(2, "0");
@@ -70,8 +73,8 @@ function draw(q, data) {
   $("sheet-sub").replaceChildren(`共 ${rows.length} 个${of[0]}，按得分排名 · 制表日期 ${hallToday()}`,
     h("span", { class: "en", lang: "en" }, ` ${rows.length} ${of[1]}s ranked by score · made ${hallToday()}`));
   const weights = data.weights || {};
-  const keys = figureKeys(rows.length ? rows : [{}], [...SHEET, ...Object.keys(weights)])
-    .filter((k) => SHEET.includes(k) || k in weights);
+  const shown = [...SHEET, ...Object.keys(weights).filter(knownFigure)];
+  const keys = figureKeys(rows.length ? rows : [{}], shown).filter((k) => shown.includes(k));
   const empty = !rows.length;
   $("empty").hidden = !empty;
   $("empty").replaceChildren(...(empty ? bi(data.message?.split(" / ")[0] || "本月没有可考核的数据",
@@ -80,7 +83,7 @@ function draw(q, data) {
     h("th", { scope: "col", class: "num rank" }, ...bi("名次", "rank")),
     h("th", { scope: "col", class: "rowhead" }, ...bi(of[0], of[1])),
     ...keys.map((k) => {
-      const [zh, en] = figureName(k);
+      const [zh, en] = columnName(k);
       const unit = unitOf(k);
       return h("th", { scope: "col", class: `num${k in weights ? " weighted" : ""}`, "data-key": k },
         zh, unit ? h("small", {}, `（${unit[0]}）`) : "", h("span", { class: "en", lang: "en" }, en));
@@ -95,17 +98,19 @@ function draw(q, data) {
   drawDefinitions($("definitions"), keys);
 }
 
+// The formula as the API writes it ("中文… / English…"); else the weights in words. A weight is a share (0.3: 30 %).
 function drawFormula(data, weights) {
-  const parts = Object.entries(weights).map(([k, w]) => `${w} × ${figureName(k)[0]}`);
-  const text = data.formula || (parts.length ? `得分 = ${parts.join(" + ")}` : "");
-  $("formula").replaceChildren(...(text.includes(" / ") ? bi(text.split(" / ")[0], text.split(" / ").slice(1).join(" / "))
-    : [text || "—"]));
+  const share = (w) => (typeof w === "number" ? `${Math.round(w * (w <= 1 ? 1000 : 10)) / 10}%` : String(w));
+  const name = (k) => PART_TEXT[k] || (knownFigure(k) ? figureName(k) : [k, k]);
+  const text = data.score_definition || data.formula
+    || (Object.keys(weights).length ? `得分 = ${Object.entries(weights).map(([k, w]) => `${share(w)} × ${name(k)[0]}`).join(" + ")}` : "");
+  const cut = text.indexOf(" / ");
+  $("formula").replaceChildren(...(cut < 0 ? [text || "—"] : bi(text.slice(0, cut), text.slice(cut + 3))));
   $("weights").replaceChildren(
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ...bi("指标", "figure")),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, ...bi("得分项", "part")),
       h("th", { scope: "col", class: "num" }, ...bi("权重", "weight")))),
     h("tbody", {}, ...Object.entries(weights).map(([k, w]) => h("tr", { "data-key": k },
-      h("th", { scope: "row" }, ...bi(...figureName(k))),
-      h("td", { class: "num" }, typeof w === "object" ? JSON.stringify(w) : String(w))))));
+      h("th", { scope: "row" }, ...bi(...name(k))), h("td", { class: "num" }, share(w))))));
 }
 
 function wire() {

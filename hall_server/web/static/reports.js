@@ -6,7 +6,7 @@
 // address, so a report can be reloaded or bookmarked. An empty range says so, in the API's own words.
 
 import {
-  $, h, bi, api, showError, clearError, ApiError, loginPage, loadFigures, learnDefinitions, figureName, figureKeys,
+  $, h, bi, api, showError, clearError, ApiError, loginPage, loadFigures, learnDefinitions, columnName, figureKeys,
   figureDefinition, show, exact, unitOf, quickRange, download, drawDefinitions,
 } from "/static/reports_common.js";
 import { drawTrend, drawWindowBars, drawHeat } from "/static/reports_charts.js";
@@ -133,7 +133,7 @@ function drawTable(q, data) {
   $("table-head").replaceChildren(h("tr", {},
     h("th", { scope: "col", class: "rowhead" }, ...bi(byText[0], byText[1])),
     ...keys.map((k) => {
-      const [zh, en] = figureName(k);
+      const [zh, en] = columnName(k);
       const unit = unitOf(k);
       return h("th", { scope: "col", class: "num", "data-key": k, title: figureDefinition(k) },
         zh, unit ? h("small", {}, `（${unit[0]}）`) : "", h("span", { class: "en", lang: "en" }, en + (unit && en ? ` (${unit[1]})` : "")));

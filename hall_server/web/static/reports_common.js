@@ -94,12 +94,20 @@ export async function loadFigures() {
 }
 
 export const figureName = (key) => (meta[key] ? [meta[key].zh, meta[key].en] : [key, ""]);
+export const knownFigure = (key) => key in meta;
+// The name without the unit the API writes into it ("等候中位数(秒)"), for a column that shows its own unit
+// (the page shows waits in minutes and the windows' time in hours; the exact seconds are in each cell's title).
+const UNIT_IN_NAME = /\s*[(（]\s*(秒|s)\s*[)）]\s*$/;
+export function columnName(key) {
+  const [zh, en] = figureName(key);
+  return unitOf(key) && isSeconds(key) ? [zh.replace(UNIT_IN_NAME, ""), en.replace(UNIT_IN_NAME, "")] : [zh, en];
+}
 export const figureDefinition = (key) => (meta[key] ? meta[key].def : "");
 
 export function figureKeys(rows, extra = []) {
   const seen = new Set();
   for (const r of rows) for (const k of Object.keys(r || {})) if (!NOT_FIGURES.has(k)) seen.add(k);
-  for (const k of extra) seen.add(k);
+  for (const k of extra) if (!NOT_FIGURES.has(k)) seen.add(k);
   return [...FIGURE_ORDER.filter((k) => seen.has(k)), ...[...seen].filter((k) => !FIGURE_ORDER.includes(k)).sort()];
 }
 
