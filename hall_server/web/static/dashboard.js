@@ -8,10 +8,11 @@
 // is back; stream.reset and day.rolled_over start over from a fresh snapshot.
 // Actions post to the API as the logged-in user; an API error is shown as the server wrote it.
 // The cases panel (办件 by state, the overdue ones) is drawn by dashboard_cases.js, the 好差评 panel by
-// dashboard_feedback.js.
+// dashboard_feedback.js, today's headline figures by dashboard_stats.js.
 
 import { drawCases } from "/static/dashboard_cases.js";
 import { noteFeedbackEvent, refreshFeedback } from "/static/dashboard_feedback.js";
+import { refreshStats } from "/static/dashboard_stats.js";
 
 const TOKEN_KEY = "onewindow.dashboard.token";
 const REFRESH_GAP_MS = 250;
@@ -317,6 +318,7 @@ function render(snap) {
   drawHealth(snap);
   drawCases(snap.cases);
   refreshFeedback(api);
+  refreshStats(api);
 }
 
 function drawTotals(snap) {

@@ -64,13 +64,18 @@ export function drawTrend(canvas, rows) {
   });
 }
 
+// A window's bar is labelled by its number ("3号"); the tooltip gives the API's full label.
+const shortLabel = (r) => (/^\d+号窗口/.test(r.label || "") ? `${r.key}号` : r.label || r.key);
+
 function bars(name, canvas, rows, label, values, colour, axis) {
+  canvas.parentElement.dataset.empty = String(!values.some((v) => v !== null && v !== undefined));
+  const full = rows.map((r) => r.label || r.key);
   return draw(name, canvas, {
     type: "bar",
-    data: { labels: rows.map((r) => r.label || r.key),
+    data: { labels: rows.map(shortLabel),
       datasets: [{ label, data: values, backgroundColor: colour, borderWidth: 0, maxBarThickness: 28 }] },
     options: base({
-      plugins: { legend: { display: false } },
+      plugins: { legend: { display: false }, tooltip: { callbacks: { title: (items) => full[items[0].dataIndex] } } },
       scales: { x: { ticks: { autoSkip: false, maxRotation: 60, minRotation: 0, font: { size: 11 } } },
         y: { beginAtZero: true, ...axis, title: { display: true, text: label } } },
     }),
