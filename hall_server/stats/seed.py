@@ -66,6 +66,8 @@ def _iso(t: float | None) -> str | None:
 
 
 class Seeder:
+    APPEALS = .06           # the share of 差评 the clerk appeals (half of them upheld)
+
     def __init__(self, conn: sqlite3.Connection, cfg: HallConfig, *, scale: float = 1.0, seed: int = 1,
                  end: date = date(2026, 11, 30), days: int = 365):
         self.conn, self.cfg, self.scale = conn, cfg, scale
@@ -328,7 +330,12 @@ class Seeder:
         waiting = []
         for arr, collect in arrivals:
             t = self._issue(day, arr, collect)
-            if not self._serve(t, st, arr, close_t + 600):
+            if collect is None and rng.random() < .008:       # gone before the call: cancelled at the desk
+                tt = arr + rng.uniform(300, 1800)
+                self.emit(tt, "ticket.cancelled", {"ticket_id": t["id"], "number": t["number"], "reason": "群众离开",
+                                                   "by": "sup1"}, actor="sup1", ticket=t["id"])
+                t.update(status="cancelled", finished=tt)
+            elif not self._serve(t, st, arr, close_t + 600):
                 waiting.append(t)
         for s in st.values():
             self._avail(s, close_t)
@@ -604,7 +611,7 @@ class Seeder:
         event(at, "opened", None, state="verify", due=row["due"], evaluation=eid, level=level, named=named)
         t = at
         appeal, excluded = None, 0
-        if rng.random() < .06:                           # the clerk appeals
+        if rng.random() < self.APPEALS:                  # the clerk appeals
             t = self.at_work(d0 + timedelta(days=1), after=t)
             due = self.add_wd(self.day_of(t), fb.appeal_working_days).isoformat()
             upd(t, appeal="pending", appeal_due=due)
