@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -224,24 +225,28 @@ def test_a_clerk_is_refused_the_reports(opened):
     expect(pg.get_by_test_id("report")).to_be_hidden()
 
 
-def test_the_xlsx_export_downloads_and_openpyxl_opens_it_with_the_pages_totals(desk, opened):
+def check_xlsx_totals(pg, filename: str) -> None:
+    """The page's XLSX export: openpyxl opens it, Chinese headers, its totals row and the sums of its rows are the
+    page's totals."""
     openpyxl = pytest.importorskip("openpyxl")
-    pg = opened(f"/reports?{RANGE}&by=window")
-    ready(pg)
     on_page = totals_on_page(pg)
     with pg.expect_download() as got:
         pg.get_by_test_id("export-xlsx").click()
     download = got.value
-    assert download.suggested_filename == "stats-window-2026-11-01-2026-11-30.xlsx"
+    assert download.suggested_filename == filename
     book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    header, body = rows[0], rows[1:]
-    assert "取号数" in header and "办结数" in header, header
-    issued, served = header.index("取号数"), header.index("办结数")
-    totals = body[-1]
-    assert str(totals[issued]) == on_page["issued"] and str(totals[served]) == on_page["served"]
-    assert sum(r[issued] for r in body[:-1]) == int(on_page["issued"])      # its rows add up to the page's totals
+    rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    header, body, totals = rows[0], rows[1:-1], rows[-1]
+    for name, key in (("取号数", "issued"), ("办结数", "served"), ("过号数", "no_show"), ("取消数", "cancelled")):
+        col = header.index(name)
+        assert str(totals[col]) == on_page[key], (name, totals[col], on_page[key])
+        assert sum(r[col] or 0 for r in body) == int(on_page[key]), name
+
+
+def test_the_xlsx_export_downloads_and_openpyxl_opens_it_with_the_pages_totals(desk, opened):
+    pg = opened(f"/reports?{RANGE}&by=window")
+    ready(pg)
+    check_xlsx_totals(pg, "stats-window-2026-11-01-2026-11-30.xlsx")
     with pg.expect_download() as got:
         pg.get_by_test_id("export-csv").click()
     text = Path(got.value.path()).read_bytes()
@@ -297,13 +302,27 @@ def test_the_dashboard_shows_todays_issued_count_after_a_ticket_is_issued(desk, 
 # -- docs/screenshots of a seeded year --------------------------------------------------------------------------
 @pytest.mark.skipif(os.environ.get("ONEWINDOW_SCREENSHOTS") != "1", reason="writes docs/screenshots only on demand")
 def test_screenshots_of_a_seeded_year(tmp_path, district_cfg, browser):
-    seed = pytest.importorskip("hall_server.stats.seed")
+    """The year ending 2026-11-30 seen on 1 December. ONEWINDOW_SEEDED_DB names a store seeded already (e.g. the
+    full year of `python -m hall_server.stats.seed --db var/seed-year.sqlite`), copied here; without it a year at
+    ONEWINDOW_SEED_SCALE (0.1: some 100,000 tickets) is seeded. The aggregates are rebuilt unless they are current."""
     data = tmp_path / "data"
     data.mkdir()
-    seed.seed(data / "hall.db", scale=0.05, seed=1)
+    seeded = os.environ.get("ONEWINDOW_SEEDED_DB")
+    if seeded:
+        with sqlite3.connect(f"file:{seeded}?mode=ro", uri=True) as src, sqlite3.connect(data / "hall.db") as dst:
+            src.backup(dst)
+    else:
+        seed = pytest.importorskip("hall_server.stats.seed")
+        seed.seed(data / "hall.db", scale=float(os.environ.get("ONEWINDOW_SEED_SCALE", "0.1")), seed=1)
+    with sqlite3.connect(data / "hall.db") as conn:
+        latest = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        cursor = conn.execute("SELECT value FROM meta WHERE key='stats_seq'").fetchone()
     clock = FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=TZ))
     cfg = district_cfg.model_copy(update={"devices": (), "seats": ()})
-    srv = InProcessHall(data, cfg, clock).start()
+    srv = InProcessHall(data, cfg, clock)
+    if cursor is None or int(cursor[0]) < latest:
+        srv.hall.stats.rebuild()                        # the aggregates of the seeded log, as `stats rebuild` does
+    srv.start()
     try:
         d = Desk(srv)
         d.make("shotsup", "supervisor")
@@ -317,6 +336,7 @@ def test_screenshots_of_a_seeded_year(tmp_path, district_cfg, browser):
         assert drawn_pixels(pg, "chart-trend") > 500
         SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
+        check_xlsx_totals(pg, "stats-window-2025-12-01-2026-11-30.xlsx")        # the year's sheet sums to the page
         pg.goto(srv.url + "/reports/appraisal?month=2026-11&of=window")
         expect(pg.get_by_test_id("sheet")).to_have_attribute("data-state", "ready", timeout=120_000)
         pg.screenshot(path=str(SHOTS / "appraisal.png"), full_page=True)

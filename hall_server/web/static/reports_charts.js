@@ -103,7 +103,7 @@ export function drawHeat(box, legend, rows) {
     const m = /^(\d):(\d{1,2})$/.exec(r.key || "");
     if (m) cells.set(`${Number(m[1])}:${Number(m[2])}`, r);
   }
-  const hours = [...cells.keys()].map((k) => Number(k.split(":")[1]));
+  const hours = [...cells].filter(([, r]) => typeof r.wait_p50_s === "number").map(([k]) => Number(k.split(":")[1]));
   const first = hours.length ? Math.min(...hours, 8) : 8;
   const last = hours.length ? Math.max(...hours, 17) : 17;
   const waits = [...cells.values()].map((r) => r.wait_p50_s).filter((v) => typeof v === "number");
