@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     rebuild = stats_sub.add_parser("rebuild", help="drop the statistics' aggregates and replay the whole event log")
     rebuild.add_argument("--config", default="config/district-centre.toml")
     rebuild.add_argument("--data-dir", default="var")
+    seed = stats_sub.add_parser("seed", help="write a seeded year of traffic into a fresh hall store (benchmarks, "
+                                "screenshots; never a live hall)")
+    seed.add_argument("--config", default="config/district-centre.toml")
+    seed.add_argument("--data-dir", default="var/seed-year", help="its hall.db is written (must hold no events yet)")
+    seed.add_argument("--scale", type=float, default=1.0, help="1: 1,000,000 tickets a year; 0.01 for a small one")
+    seed.add_argument("--seed", type=int, default=1)
+    seed.add_argument("--end", default="2026-11-30", help="the year's last day (YYYY-MM-DD)")
+    seed.add_argument("--days", type=int, default=365)
     args, rest = parser.parse_known_args(argv)
     if args.command == "diagnose":
         from .diagnose.cli import main as diagnose
@@ -84,6 +92,20 @@ def _stats(args) -> int:
             hall.close()
         print(f"stats rebuilt from the event log of {hall.store.path}: {events} events replayed in {seconds:.1f} s; "
               f"{tickets} tickets, {days} days rolled up")
+        return 0
+    if args.stats_command == "seed":
+        import json
+        from datetime import date
+
+        from .stats.seed import seed
+
+        try:
+            out = seed(Path(args.data_dir) / "hall.db", scale=args.scale, seed=args.seed,
+                       end=date.fromisoformat(args.end), days=args.days, config=args.config)
+        except (ValueError, RuntimeError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(json.dumps(out, ensure_ascii=False))
         return 0
     return 2
 
