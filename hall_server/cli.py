@@ -78,19 +78,25 @@ def _stats(args) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.stats_command == "rebuild":
-        from .runtime import Hall
+        from .cases.calendar import WorkCalendar
+        from .runtime import stats_dims
+        from .stats.projector import rebuild
+        from .store.database import Store
 
-        if not (Path(args.data_dir) / "hall.db").exists():
+        path = Path(args.data_dir) / "hall.db"
+        if not path.exists():
             print(f"no hall database in {args.data_dir} (hall.db); give the server's --data-dir", file=sys.stderr)
             return 2
-        hall = Hall(cfg, Path(args.data_dir))       # not started: its writer runs the replay here, batch by batch
+        # the store alone (not a Hall: no rollover, no device, nothing else written); its writer is not started, so
+        # the replay runs here, batch by batch, each batch one transaction with the cursor
+        store = Store(path)
         try:
-            events, seconds = hall.stats.rebuild()
-            tickets = hall.store.read.execute("SELECT COUNT(*) FROM stats_ticket").fetchone()[0]
-            days = hall.store.read.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
+            events, seconds = rebuild(store, stats_dims(cfg, WorkCalendar(cfg.calendar).working_days_between))
+            tickets = store.read.execute("SELECT COUNT(*) FROM stats_ticket").fetchone()[0]
+            days = store.read.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
         finally:
-            hall.close()
-        print(f"stats rebuilt from the event log of {hall.store.path}: {events} events replayed in {seconds:.1f} s; "
+            store.close()
+        print(f"stats rebuilt from the event log of {path}: {events} events replayed in {seconds:.1f} s; "
               f"{tickets} tickets, {days} days rolled up")
         return 0
     if args.stats_command == "seed":
