@@ -2,7 +2,7 @@
 // department, rows by), the charts (reports_charts.js), the table of every figure with the totals, the exports
 // (XLSX, CSV: the same query with format=…) and each figure's definition as the API writes it. Everything is
 // read from GET /api/v1/stats (api/stats.py) with the same filters: the table with by=<chosen>, the trend with
-// by=day, the bars with by=window, the heat map with by=hour&group_by2=weekday. The filters live in the page's
+// by=day (by=week over more than 92 days), the bars with by=window, the heat map with by=hour&group_by2=weekday. The filters live in the page's
 // address, so a report can be reloaded or bookmarked. An empty range says so, in the API's own words.
 
 import {
@@ -56,6 +56,11 @@ function fromAddress() {
 
 const qs = (q, extra = {}) => new URLSearchParams({ ...q, ...extra }).toString();
 
+// The trend is by day; over more than a quarter a day's line is a comb of weekends, so it is by week.
+const TREND_DAYS = 92;
+const spanDays = (q) => Math.round((Date.parse(q.to) - Date.parse(q.from)) / 86400000) + 1;
+const trendBy = (q) => (spanDays(q) > TREND_DAYS ? "week" : "day");
+
 // -- reading the API --------------------------------------------------------------------------------------
 async function load(q) {
   clearError();
@@ -69,7 +74,7 @@ async function load(q) {
   try {
     const [main, days, windows, heat] = await Promise.all([
       api("GET", `/api/v1/stats?${qs(q)}`),
-      q.by === "day" ? null : api("GET", `/api/v1/stats?${qs(range, { by: "day" })}`),
+      q.by === trendBy(q) ? null : api("GET", `/api/v1/stats?${qs(range, { by: trendBy(q) })}`),
       q.by === "window" ? null : api("GET", `/api/v1/stats?${qs(range, { by: "window" })}`),
       api("GET", `/api/v1/stats?${qs(range, { by: "hour", group_by2: "weekday" })}`),
     ]);
@@ -112,6 +117,8 @@ function drawAll(q, main, days, windows, heat) {
   $("empty").replaceChildren(...(empty ? splitMessage(main.message) : []));
   $("charts").hidden = empty;
   if (!empty) {
+    const weekly = trendBy(q) === "week";
+    $("trend-title").replaceChildren(...bi(weekly ? "每周趋势" : "每日趋势", weekly ? "Trend by week" : "Trend by day"));
     drawTrend($("chart-trend"), days.rows || []);
     drawWindowBars({ served: $("chart-served"), wait: $("chart-wait"), good: $("chart-good") }, windows.rows || []);
     drawHeat($("heat"), $("heat-legend"), heat.rows || []);

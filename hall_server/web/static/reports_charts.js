@@ -7,7 +7,7 @@
 
 import { h, bi } from "/static/reports_common.js";
 
-const COLOURS = { issued: "#0b57d0", served: "#146c2e", wait: "#b3261e", good: "#7a4d00" };
+const COLOURS = { issuedLight: "#9cc0f5", served: "#146c2e", wait: "#b3261e", good: "#7a4d00" };
 const WEEKDAYS = [["一", "Mon"], ["二", "Tue"], ["三", "Wed"], ["四", "Thu"], ["五", "Fri"], ["六", "Sat"], ["日", "Sun"]];
 const FONT = '"WenQuanYi Zen Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
 const charts = {};
@@ -44,16 +44,20 @@ export function drawTrend(canvas, rows) {
     data: {
       labels,
       datasets: [
-        { label: "取号 issued", data: rows.map((r) => r.issued ?? null), borderColor: COLOURS.issued,
-          backgroundColor: COLOURS.issued, yAxisID: "y", pointRadius: rows.length > 62 ? 0 : 2, borderWidth: 2 },
+        // issued is a wide light line under served's thin dark one: the two are often nearly equal
+        { label: "取号 issued", data: rows.map((r) => r.issued ?? null), borderColor: COLOURS.issuedLight,
+          backgroundColor: COLOURS.issuedLight, yAxisID: "y", pointRadius: rows.length > 62 ? 0 : 3, borderWidth: 5,
+          order: 3 },
         { label: "办结 served", data: rows.map((r) => r.served ?? null), borderColor: COLOURS.served,
-          backgroundColor: COLOURS.served, yAxisID: "y", pointRadius: rows.length > 62 ? 0 : 2, borderWidth: 2 },
+          backgroundColor: COLOURS.served, yAxisID: "y", pointRadius: rows.length > 62 ? 0 : 2, borderWidth: 1.5,
+          order: 2 },
         { label: "等候中位数（分钟） wait p50 (min)", data: rows.map((r) => minutes(r.wait_p50_s)),
           borderColor: COLOURS.wait, backgroundColor: COLOURS.wait, yAxisID: "y1", borderDash: [5, 3],
-          pointRadius: rows.length > 62 ? 0 : 2, borderWidth: 2 },
+          pointRadius: rows.length > 62 ? 0 : 2, borderWidth: 2, order: 1 },
       ],
     },
     options: base({
+      plugins: { legend: { position: "bottom", reverse: true, labels: { boxWidth: 14 } } },   // issued first again
       scales: {
         x: { ticks: { maxTicksLimit: 14, autoSkip: true } },
         y: { beginAtZero: true, position: "left", title: { display: true, text: "件 tickets" } },
