@@ -129,11 +129,10 @@ class Reports:
         ratings = _sums(conn, "stats_rating", _RATING_AGG, _RATING_KEYS, dim, where, args)
         complaints = _sums(conn, "stats_complaint", _COMPLAINT_AGG, _COMPLAINT_KEYS, dim, where, args)
         wtime = self._window_time(conn, dim, f, t, filters)
-        total_t = self._ticket_parts(conn, "all", f, t, filters).get("", None)
-        total_c = _sums(conn, "stats_case", _CASE_AGG, _CASE_KEYS, "all", where, args).get("")
-        total_r = _sums(conn, "stats_rating", _RATING_AGG, _RATING_KEYS, "all", where, args).get("")
-        total_k = _sums(conn, "stats_complaint", _COMPLAINT_AGG, _COMPLAINT_KEYS, "all", where, args).get("")
-        total_w = self._window_time(conn, "all", f, t, filters)
+        # every fact is in exactly one row (those without a key in "-"), so the totals are the rows' sums
+        total_t = _total(tickets, add)
+        total_c, total_r, total_k = (_total(x, _merge_sums) for x in (cases, ratings, complaints))
+        total_w = None if wtime is None else _total(wtime, _merge_sums)
         if by in TIME_BYS:
             tickets = _rekey(tickets, by, add)
             cases, ratings, complaints = (_rekey(x, by, _merge_sums) for x in (cases, ratings, complaints))
@@ -142,8 +141,7 @@ class Reports:
         rows = [self._row(by, dim, k, tickets.get(k), cases.get(k), ratings.get(k), complaints.get(k),
                           None if wtime is None else wtime.get(k, {}), wtime is not None)
                 for k in sorted(keys, key=self._order)]
-        totals = self._row(by, "all", "全部", total_t, total_c, total_r, total_k,
-                           None if total_w is None or wtime is None else total_w.get("", {}), wtime is not None)
+        totals = self._row(by, "all", "全部", total_t, total_c, total_r, total_k, total_w, wtime is not None)
         empty = not rows
         out = {"from": f, "to": t, "by": by, "filters": {k: v for k, v in filters.items() if v is not None},
                "empty": empty, "totals": totals, "rows": rows, "definitions": figures.definitions()}
@@ -253,6 +251,13 @@ class Reports:
                 **({"message": rep["message"]} if rep["empty"] else {}), "rows": ranked,
                 "weights": figures.WEIGHTS, "score_definition": figures.SCORE_TEXT,
                 "definitions": {**figures.definitions(), "score": figures.SCORE_TEXT}}
+
+
+def _total(parts: dict[str, dict], merge) -> dict | None:
+    out: dict[str, dict] = {}
+    for p in parts.values():
+        merge(out, "", p)
+    return out.get("")
 
 
 def _div(a, b, nd: int = 1):
