@@ -80,6 +80,7 @@ def _iso(t: float | None) -> str | None:
 
 class Seeder:
     APPEALS = .06           # the share of 差评 the clerk appeals (half of them upheld)
+    OUT_OF_SCOPE = .02      # the share of complaints closed as out of scope (a petition) instead of answered
 
     def __init__(self, conn: sqlite3.Connection, cfg: HallConfig, *, scale: float = 1.0, seed: int = 1,
                  end: date = date(2026, 11, 30), days: int = 365):
@@ -182,7 +183,7 @@ class Seeder:
                 self.days.append((d, _h(a), _h(b)))
             d += timedelta(days=1)
         load = {n: 1.0 for n in self.windows}
-        load.update({7: .25, 12: .5, 13: 1.3, **{n: .6 for n in range(16, 23)}})
+        load.update({6: .3, 7: .25, 12: .5, 13: 1.3, **{n: .6 for n in range(16, 23)}})
         weights: dict[tuple[int, str], float] = {}
         pop = {m: rng.uniform(.5, 1.5) / self.matters[m].minutes ** .5 for m in self.matters}
         for n, w in self.windows.items():
@@ -201,16 +202,22 @@ class Seeder:
         self.cum = list(_accumulate([mw[m] for m in self.mix]))
         self.pool = {m: [n for n in cfg.windows_serving(m)] for m in self.matters}
         hours = sum(b - a - (1 if b - a > 4 else 0) for _d, a, b in self.days)
-        total = TICKETS * self.scale
+        span = ((self.last - self.first).days + 1) / 365       # the year's rate over the days seeded
+        handouts = .3 * CASES * self.scale * span               # 出件 tickets of ready results, on top of the mix
+        total = self.total = TICKETS * self.scale * span - handouts
         tw = sum(mw.values())
         self.factor: dict[int, float] = {}
         for n in self.windows:
-            demand = sum(total * v / tw * self.matters[m].minutes * .95 for (k, m), v in weights.items() if k == n)
-            cap = hours * 60 * .8 - len(self.days) * 25
-            self.factor[n] = min(1.0, cap / demand) if demand else 1.0
+            mine = [(total * v / tw, self.matters[m].minutes) for (k, m), v in weights.items() if k == n]
+            if n == 6:
+                mine.append((handouts, self.matters[RESULTS_MATTER].minutes))
+            tickets, demand = sum(t for t, _m in mine), sum(t * m * .95 for t, m in mine)
+            # ~80 % busy: each ticket also takes the walk to the window and the clerk's few seconds between two
+            cap = hours * 60 * .78 - len(self.days) * 25 - tickets * .8
+            self.factor[n] = max(.05, min(1.0, cap / demand)) if demand else 1.0
         # cases: intake at the counters (not 出件, not 办不成事); a rated share of every prompt
         caseable = sum(mw[m] for m in self.mix if self.matters[m].group not in ("results", "complaint")) / tw
-        self.p_case = min(1.0, CASES * self.scale / (total * .95 * caseable))
+        self.p_case = min(1.0, CASES * self.scale * span / (total * .93 * caseable))
         self.p_rate = .085
         self.p_status = .02
         self.clerks = {n: f"clerk{n:02d}" for n in self.windows}
@@ -291,7 +298,7 @@ class Seeder:
         w = {d: (b - a) * (1.15 if d.weekday() == 0 else 1.0) * rng.uniform(.85, 1.15) *
              (1 + .1 * math.sin(d.timetuple().tm_yday / 58)) for d, a, b in self.days}
         tot = sum(w.values())
-        return {d: round(TICKETS * self.scale * v / tot) for d, v in w.items()}
+        return {d: round(self.total * v / tot) for d, v in w.items()}
 
     def _flush(self, final: bool = False) -> None:
         while self.future and (final or self.future[0][0] < self.boundary):
@@ -490,7 +497,7 @@ class Seeder:
             return True
         began = start
         if t["transfers"] or rng.random() < .85:
-            began = start + rng.uniform(20, 90)
+            began = start + rng.uniform(10, 60)
             self.emit(began, "ticket.serving", {"ticket_id": tid, "number": t["number"], "window": num, "by": clerk},
                       actor=clerk, ticket=tid, window=num)
             t.update(status="serving", started=began)
@@ -907,7 +914,7 @@ class Seeder:
     # -- 办不成事 complaints ----------------------------------------------------------------------------------
     def _complaints(self, d: date, a: float, b: float) -> None:
         rng = self.rng
-        rate = TICKETS * self.scale / 400 / len(self.days)
+        rate = self.total / 400 / len(self.days)
         for _ in range(int(rate) + (rng.random() < rate - int(rate))):
             self._complaint(d, self.local(d, rng.uniform(a + .25, b - .25)))
 
@@ -951,7 +958,7 @@ class Seeder:
         event(at, "registered", by if channel != "status_page" else None, channel=channel, case=case_id,
               matter=mt.code, window=window, named=named)
         t = self.at_work(d + timedelta(days=rng.choice((0, 0, 1))), after=at)
-        if rng.random() < .02:
+        if rng.random() < self.OUT_OF_SCOPE:
             upd(t, status="closed", due=None, closed_at=t, closed_reason="petition")
             step(t, "close", None, "sup1", "已转信访渠道", reason="petition")
             event(t, "closed", "sup1", reason="petition", reason_zh=CLOSE_REASONS["petition"])
