@@ -77,6 +77,7 @@ function draw(q, data) {
   const keys = figureKeys(rows.length ? rows : [{}], shown).filter((k) => shown.includes(k));
   const empty = !rows.length;
   $("empty").hidden = !empty;
+  $("table").hidden = empty;
   $("empty").replaceChildren(...(empty ? bi(data.message?.split(" / ")[0] || "本月没有可考核的数据",
     data.message?.split(" / ")[1] || "nothing to appraise in this month") : []));
   $("table-head").replaceChildren(h("tr", {},

@@ -135,7 +135,7 @@ export function show(key, v) {
   if (isRate(key)) return `${(Math.round(v * 1000) / 10).toFixed(1)}%`;
   if (LONG.has(key)) return (v / 3600).toFixed(1);
   if (isSeconds(key)) return (v / 60).toFixed(1);
-  if (key === "decide_mean_workdays" || key === "score") return (Math.round(v * 100) / 100).toFixed(key === "score" ? 2 : 1);
+  if (key === "decide_mean_workdays" || key === "score") return v.toFixed(1);
   return String(v);
 }
 
