@@ -3,9 +3,10 @@ ONE store transaction together with its cursor (meta 'stats_seq', the last seq a
 
 It is never in the write path of a hot change: it wakes when events are published, waits `delay_s` to gather more,
 and applies up to PAGE events in one transaction through the store's writer (a few milliseconds for a busy hall's
-second). A crash between batches leaves aggregates and cursor of the last committed batch; a crash inside one rolls
-the whole batch back, cursor and all; the next start goes on from the cursor. `rebuild()` empties every stats table
-and replays the log from seq 0 with the same functions, so it ends where the running server is.
+second; catching up a long log, it leaves the writer to the hot changes between its batches). A crash between
+batches leaves aggregates and cursor of the last committed batch; a crash inside one rolls the whole batch back,
+cursor and all; the next start goes on from the cursor. `rebuild()` empties every stats table and replays the log
+from seq 0 with the same functions, so it ends where the running server is.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from .facts import Dims
 from .rollup import roll_day, unroll_day
 
 log = logging.getLogger(__name__)
-PAGE = 5000
+PAGE = 1000         # events per live batch: ~0.1 s of the writer at most, even catching up a year
 REBUILD_PAGE = 20000
 CURSOR = "stats_seq"
 SKIPPED: list[int] = []         # seqs of events left out since start (a bug: the tests assert there are none)
@@ -85,7 +86,9 @@ def apply_events(conn: sqlite3.Connection, dims: Dims, events: list[dict]) -> No
                 batch.touched(dirty)
             if kind == "day.rolled_over" and e["data"].get("to_day"):
                 batch.roll_before(e["data"]["to_day"])
-        except Exception:       # a bad event is left out, the same way live and in a rebuild
+        except sqlite3.Error:   # the store's trouble (disk full …), not the event's: the whole batch is retried
+            raise
+        except Exception:       # an event the projector cannot read is left out, the same way live and in a rebuild
             conn.execute("ROLLBACK TO stats_event")
             SKIPPED.append(e["seq"])
             log.exception("stats: event %s (%s) could not be applied; left out", e["seq"], kind)
@@ -171,7 +174,8 @@ class Projector:
                             n, self.cursor = await self.store.write(self._step_change)
                             self.batches += 1
                             if n >= PAGE:
-                                continue                # more in the log: no waiting
+                                await asyncio.sleep(0.05)   # more in the log: the hot changes go first
+                                continue
                         e = await sub.queue.get()
                         if e is None:
                             break                       # fell behind the bus: subscribe again
