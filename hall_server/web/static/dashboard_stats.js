@@ -4,10 +4,11 @@
 // hidden with it.
 //
 // No socket of its own: dashboard.js calls refreshStats(api) each time it draws a snapshot, which it reads again
-// after the events it follows; a burst of those is one read here (a second after the first of them), and a
-// minute without any still reads once, so the median wait stays fresh.
+// after the events it follows (see refreshStats for when this reads), and a minute without any still reads once,
+// so the median wait stays fresh.
 
-const GAP_MS = 1000;
+const SETTLE_MS = 1500;
+const AGAIN_MS = 5000;
 const STALE_MS = 60000;
 const FIGURES = [
   ["issued", "今日取号", "issued"], ["served", "已办结", "served"], ["waiting", "等候中", "waiting"],
@@ -15,7 +16,7 @@ const FIGURES = [
   ["cases_accepted", "受理办件", "cases accepted"], ["cases_overdue", "超期办件", "cases overdue"],
   ["complaints", "办不成事反映", "complaints"],
 ];
-const T = { api: null, timer: null, last: 0, seq: 0, strip: null, interval: null };
+const T = { api: null, timer: null, again: null, last: 0, seq: 0, strip: null, interval: null };
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -45,7 +46,7 @@ function strip() {
   board.before(T.strip);
   new MutationObserver(() => {
     T.strip.hidden = board.hidden;
-    if (board.hidden) { clearTimeout(T.timer); T.timer = null; T.seq++; }
+    if (board.hidden) { clearTimeout(T.timer); clearTimeout(T.again); T.timer = T.again = null; T.seq++; }
   }).observe(board, { attributes: true, attributeFilter: ["hidden"] });
   return T.strip;
 }
@@ -70,7 +71,10 @@ async function load() {
   }
 }
 
-// Called by dashboard.js after each snapshot it draws (the snapshot follows the event stream).
+// Called by dashboard.js after each snapshot it draws (the snapshot follows the event stream). The figures come
+// from the statistics' projector, which gathers events for half a second before it applies them: the read is
+// SETTLE_MS after the first snapshot of a burst (later ones in the burst do not push it back, so a busy hall is
+// still read), and once more AGAIN_MS after it for a projector slowed by a loaded machine.
 export function refreshStats(api) {
   T.api = api;
   strip();
@@ -79,7 +83,7 @@ export function refreshStats(api) {
       if (T.api && !T.timer && T.strip && !T.strip.hidden && Date.now() - T.last >= STALE_MS) load();
     }, STALE_MS);
   }
-  if (T.timer) return;
-  const wait = T.last ? Math.max(0, T.last + GAP_MS - Date.now()) : 0;
-  T.timer = setTimeout(load, wait);
+  if (!T.last) { load(); return; }                  // the board's first snapshot: at once
+  if (!T.timer) T.timer = setTimeout(load, SETTLE_MS);
+  if (!T.again) T.again = setTimeout(() => { T.again = null; load(); }, AGAIN_MS);
 }
