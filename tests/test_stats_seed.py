@@ -236,6 +236,14 @@ def test_the_seed_is_deterministic_and_its_rows_agree_with_its_events(seeded, tm
         assert cases == conn.execute("SELECT COUNT(*) FROM events WHERE type='case.received'").fetchone()[0] > 0
         assert conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == conn.execute(
             "SELECT COUNT(*) FROM events WHERE type='evaluation.recorded'").fetchone()[0]
+        # each case's row is where its events left it; no ticket of a past day is still open
+        last = {}
+        for cid, data in conn.execute("SELECT case_id, data FROM events WHERE type LIKE 'case.%'"
+                                      " AND type != 'case.deadline' ORDER BY seq"):
+            last[cid] = json.loads(data)["status"]
+        assert last == dict(conn.execute("SELECT id, status FROM cases"))
+        assert conn.execute("SELECT COUNT(*) FROM tickets WHERE status IN ('waiting','called','serving')"
+                            " AND service_day < (SELECT MAX(service_day) FROM tickets)").fetchone()[0] == 0
         # time order: the log is written as the engine would have committed it
         ats = [datetime.fromisoformat(a) for (a,) in conn.execute("SELECT at FROM events ORDER BY seq")]
         assert ats == sorted(ats)

@@ -107,6 +107,7 @@ class Seeder:
         self.ready_window: list[tuple[float, int]] = []        # (when its owner comes, case id): results at 6
         self.handled: dict[str, list[float]] = {}
         self.tickets_today: list[dict] = []
+        self.unserved: list[dict] = []
         self.last_key = 0
         self.clerk_at: dict[int, str] = {}
         self.prio = frozenset(cfg.queue.priority_classes)
@@ -351,7 +352,7 @@ class Seeder:
             when, cid = heapq.heappop(self.ready_window)
             arrivals.append((when if when > open_t else rng.uniform(open_t, close_t - 1800), cid))
         arrivals.sort(key=lambda x: x[0])
-        waiting = []
+        waiting = self.unserved = []
         for arr, collect in arrivals:
             t = self._issue(day, arr, collect)
             if collect is None and rng.random() < .008:       # gone before the call: cancelled at the desk
@@ -359,8 +360,8 @@ class Seeder:
                 self.emit(tt, "ticket.cancelled", {"ticket_id": t["id"], "number": t["number"], "reason": "群众离开",
                                                    "by": "sup1"}, actor="sup1", ticket=t["id"])
                 t.update(status="cancelled", finished=tt)
-            elif not self._serve(t, st, arr, close_t + 600):
-                waiting.append(t)
+            else:
+                self._serve(t, st, arr, close_t + 600)
         for s in st.values():
             self._avail(s, close_t)
             c = max(close_t, s["free"]) + rng.uniform(60, 300)
@@ -474,7 +475,8 @@ class Seeder:
             s = self._avail(st[num], at)
             if s < start:
                 best, start = num, s
-        if start > last_call:
+        if start > last_call:                   # still waiting when the windows close: expired at the rollover
+            self.unserved.append(t)
             return False
         s = st[best]
         num, clerk, tid = best, s["clerk"], t["id"]
@@ -755,7 +757,7 @@ class Seeder:
         deps = list(snap["deciders"])
         tc = acc
         for dep in deps:
-            tc = min(t_dec - 60, self.at_work(self.add_wd(c["_accday"], rng.choice((0, 1, 1, 2))), after=acc))
+            tc = min(t_dec - 300, self.at_work(self.add_wd(c["_accday"], rng.choice((0, 1, 1, 2))), after=acc))
             tc = max(tc, acc + 30)
             officer = self.officer.get(dep, "sup1")
             self._task(c, tc, dep, "claimed", claimed_by=officer, claimed_at=tc)
@@ -835,7 +837,7 @@ class Seeder:
         outcomes = {}
         for i, dep in enumerate(deps):
             who = clerk or self.officer.get(dep, "sup1")
-            ti = t - (len(deps) - 1 - i) * 1800
+            ti = t - (len(deps) - 1 - i) * 60
             outcomes[dep] = "approved" if approved or i else "rejected"
             self._task(c, ti, dep, "decided", outcome=outcomes[dep], decided_at=ti, decided_by=who)
             if len(deps) > 1:
