@@ -53,6 +53,7 @@ bench: setup
 	$(VPY) bench/cases.py --write docs/benchmarks.md
 	$(VPY) bench/handout_devices.py --write docs/benchmarks.md
 	$(VPY) bench/handout_loop_lag.py --write docs/benchmarks.md
+	$(VPY) bench/stats_year.py --write docs/benchmarks.md
 
 lint: setup
 	$(VENV)/bin/ruff check .

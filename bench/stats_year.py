@@ -1,0 +1,280 @@
+"""bench/stats_year.py: the statistics of a seeded year of the district centre (issue 18).
+
+1. Seeds (or reuses, when its seed.json says the same scale and seed) a year into var/bench/stats-year/hall.db with
+   hall_server/stats/seed.py: 1,000,000 tickets, 200,000 cases, ~100,000 ratings at --scale 1.
+2. Runs `onewindow stats rebuild` on it (S1's replay of the whole log), timed.
+3. Starts the real server on it and times GET /api/v1/stats over HTTP: a one-month report (target ≤ 300 ms) and a
+   one-year report (≤ 1 s) per `by` (and the hour × weekday heat map), and the XLSX of a year per clerk (≤ 5 s),
+   each p50/p90 over --runs runs after one warm-up.
+4. The cost of keeping the aggregates: bench/run.py's mixed phase (call-next round-robin over the 22 windows at
+   50/s with issues at 50/s: call-next p99) and its issue-throughput phase (32 closed-loop kiosk clients) on a
+   fresh hall, with the stats projector running and with it disabled, alternated (on, off, on, off) so the
+   machine's drift falls on both. S1's code has no switch for the projector: it is disabled by the server
+   prelude `Stats.start = no-op` (bench/lib.py Server's `prelude`, run in the server before it starts).
+
+    .venv/bin/python bench/stats_year.py [--scale 1] [--runs 7] [--write docs/benchmarks.md]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+import load
+from lib import HOST, ROOT, Server, free_port, fresh_dir, ms, pct
+
+from hall_server.config import load_config
+from hall_server.stats import seed as seeder
+
+ADMIN_PASSWORD = "bench-admin-password"
+CONFIG = "config/district-centre.toml"
+START, END = "<!-- bench/stats_year.py: start -->", "<!-- bench/stats_year.py: end -->"
+BYS = ("window", "clerk", "matter", "group", "department", "channel", "day", "week", "month", "hour")
+MONTH, YEAR = ("2026-11-01", "2026-11-30"), ("2025-12-01", "2026-11-30")
+TARGETS = {"month": 0.300, "year": 1.0, "xlsx": 5.0, "cost": 0.10}
+NO_PROJECTOR = "from hall_server.stats.service import Stats\nStats.start = lambda self: None"
+
+
+def seeded(d: Path, scale: float, seed: int) -> dict:
+    marker = d / "seed.json"
+    if marker.exists() and (d / "hall.db").exists():
+        got = json.loads(marker.read_text())
+        if got.get("scale") == scale and got.get("seed") == seed:
+            print(f"reusing the seeded year in {d} ({got['tickets']:,} tickets)", flush=True)
+            return got
+    fresh_dir(d)
+    print(f"seeding a year at scale {scale} into {d} …", flush=True)
+    out = seeder.seed(d / "hall.db", scale=scale, seed=seed)
+    out.update(scale=scale, seed=seed, db_mb=round((d / "hall.db").stat().st_size / 2**20))
+    marker.write_text(json.dumps(out))
+    print(f"seeded in {out['seconds']} s: {out['tickets']:,} tickets, {out['cases']:,} cases, "
+          f"{out['evaluations']:,} ratings, {out['events']:,} events", flush=True)
+    return out
+
+
+def rebuild(d: Path) -> dict:
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "hall_server", "stats", "rebuild", "--config", CONFIG, "--data-dir",
+                        str(d)], cwd=ROOT, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"stats rebuild failed: {p.stderr[-2000:]}")
+    print(p.stdout.strip(), flush=True)
+    return {"seconds": time.perf_counter() - t, "said": p.stdout.strip().replace(str(ROOT) + "/", "")}
+
+
+class Client:
+    def __init__(self, port: int, token: str | None = None):
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=300)
+        self.token = token
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, float]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        t = time.perf_counter()
+        self.conn.request(method, path, body=data, headers=headers)
+        r = self.conn.getresponse()
+        out = r.read()
+        return r.status, out, time.perf_counter() - t
+
+
+def timed(c: Client, path: str, runs: int) -> dict:
+    status, body, first = c.request("GET", path)
+    if status != 200:
+        raise RuntimeError(f"GET {path}: {status} {body[:500]!r}")
+    xs = []
+    for _ in range(runs):
+        status, body, dt = c.request("GET", path)
+        assert status == 200, (path, status)
+        xs.append(dt)
+    return {"first": first, "p50": pct(xs, 50), "p90": pct(xs, 90), "max": max(xs), "runs": runs,
+            "bytes": len(body), "body": body}
+
+
+def reports(d: Path, runs: int, xlsx_runs: int) -> dict:
+    srv = Server(d, free_port(), ADMIN_PASSWORD, CONFIG)
+    srv.start(timeout=300)
+    out: dict = {"month": {}, "year": {}}
+    try:
+        c = Client(srv.port)
+        _, body, _ = c.request("POST", "/api/v1/auth/login", {"username": "admin", "password": ADMIN_PASSWORD})
+        c.token = json.loads(body)["token"]
+        for span, (frm, to) in (("month", MONTH), ("year", YEAR)):
+            for by in (*BYS, "hour×weekday"):
+                q = "by=hour&group_by2=weekday" if by == "hour×weekday" else f"by={by}"
+                got = timed(c, f"/api/v1/stats?from={frm}&to={to}&{q}", runs)
+                rep = json.loads(got.pop("body"))
+                got["rows"], got["issued"] = len(rep["rows"]), rep["totals"].get("issued")
+                out[span][by] = got
+                print(f"{span:5s} by={by:13s} p50 {ms(got['p50'])} ms  p90 {ms(got['p90'])} ms  (first "
+                      f"{ms(got['first'])} ms, {got['rows']} rows, issued {got['issued']})", flush=True)
+        got = timed(c, f"/api/v1/stats?from={YEAR[0]}&to={YEAR[1]}&by=clerk&format=xlsx", xlsx_runs)
+        body = got.pop("body")
+        from openpyxl import load_workbook
+        ws = load_workbook(io.BytesIO(body), read_only=True).active
+        got["sheet_rows"] = sum(1 for _ in ws.iter_rows())
+        out["xlsx"] = got
+        print(f"xlsx  year by=clerk p50 {ms(got['p50'])} ms  p90 {ms(got['p90'])} ms ({got['bytes']:,} bytes, "
+              f"{got['sheet_rows']} sheet rows)", flush=True)
+    finally:
+        srv.stop()
+    return out
+
+
+def cost_once(base: Path, projector: bool, args) -> dict:
+    cfg = load_config(ROOT / CONFIG)
+    windows = [w.number for w in cfg.windows]
+    own = {w.number: [m.code for m in cfg.matters if m.group == w.serves[0] or m.code == w.serves[0]]
+           for w in cfg.windows}
+    d = fresh_dir(base / ("stats-cost-on" if projector else "stats-cost-off"))
+    srv = Server(d, free_port(), ADMIN_PASSWORD, CONFIG, "" if projector else NO_PROJECTOR)
+    srv.start(timeout=60)
+    try:
+        async def drive() -> dict:
+            tokens = await load.setup_accounts(srv.port, ADMIN_PASSWORD, windows)
+            await load.open_windows(srv.port, tokens, windows)
+            await load.seed(srv.port, tokens, own, 15)
+            mixed = await load.mixed_phase(srv.port, tokens, windows, own, args.cost_s, 50.0, 50.0)
+            issue = await load.throughput_phase(srv.port, tokens, [m.code for m in cfg.matters], 32, 1.0,
+                                                args.issue_s)
+            h = await load.health(srv.port)
+            return {"mixed": mixed, "issue": issue, "stats": h.get("stats")}
+        got = asyncio.run(drive())
+    finally:
+        srv.stop()
+    print(f"projector {'on ' if projector else 'off'}: call-next p99 {ms(got['mixed']['call_p99'])} ms, "
+          f"issues {got['issue']['rate']:.0f}/s (p99 {ms(got['issue']['p99'])} ms)", flush=True)
+    return got
+
+
+def cost(args) -> dict:
+    base = ROOT / "var" / "bench"
+    runs: dict[str, list[dict]] = {"on": [], "off": []}
+    for i in range(args.cost_rounds):
+        for mode in (("on", "off") if i % 2 == 0 else ("off", "on")):
+            runs[mode].append(cost_once(base, mode == "on", args))
+    out = {}
+    for mode, rs in runs.items():
+        out[mode] = {"call_p99": statistics.median(r["mixed"]["call_p99"] for r in rs),
+                     "call_p50": statistics.median(r["mixed"]["call_p50"] for r in rs),
+                     "issue_rate": statistics.median(r["issue"]["rate"] for r in rs),
+                     "issue_p99": statistics.median(r["issue"]["p99"] for r in rs),
+                     "each": [(r["mixed"]["call_p99"], r["issue"]["rate"]) for r in rs],
+                     "stats": rs[-1].get("stats")}
+    return out
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(res: dict) -> str:
+    s, r = res["seed"], res["reports"]
+    lines = [START, "## Statistics of a seeded year (issue 18)", "",
+             f"`{res['cmd']}` — {res['date']}, load average {res['load']} at the start and {res.get('load_end')} at "
+             "the end on this 2-core machine (shared with other work).", "",
+             f"The year: `python -m hall_server.stats.seed --scale {s['scale']} --seed {s['seed']}` "
+             f"({s['days']} open days to 2026-11-30) wrote {s['tickets']:,} tickets, {s['cases']:,} cases, "
+             f"{s['evaluations']:,} ratings, {s['badratings']:,} 差评, {s['complaints']:,} complaints, "
+             f"{s['events']:,} events in **{s['seconds']} s** ({s.get('db_mb', '?')} MB). "
+             f"`onewindow stats rebuild` replayed it in **{res['rebuild']['seconds']:.0f} s** "
+             f"({res['rebuild']['said']}).", "",
+             "GET /api/v1/stats over HTTP against the real server on that store (admin token), p50 / p90 of "
+             f"{r['month']['window']['runs']} runs after one warm-up (the warm-up in brackets):", "",
+             "| by | one month (2026-11) p50 / p90 | one year p50 / p90 | rows (year) |", "|---|---|---|---|"]
+    for by in r["month"]:
+        m, y = r["month"][by], r["year"][by]
+        lines.append(f"| {by} | {ms(m['p50'])} / {ms(m['p90'])} ms ({ms(m['first'])}) | {ms(y['p50'])} / "
+                     f"{ms(y['p90'])} ms ({ms(y['first'])}) | {y['rows']} |")
+    worst_m = max(v["p90"] for v in r["month"].values())
+    worst_y = max(v["p90"] for v in r["year"].values())
+    x = r["xlsx"]
+    lines += ["", "| measure | result | target | verdict |", "|---|---|---|---|",
+              f"| one-month report, worst p90 over the `by`s | {ms(worst_m)} ms | ≤ 300 ms | "
+              f"{verdict(worst_m <= TARGETS['month'])} |",
+              f"| one-year report, worst p90 over the `by`s | {ms(worst_y)} ms | ≤ 1 s | "
+              f"{verdict(worst_y <= TARGETS['year'])} |",
+              f"| XLSX of a year per clerk (`by=clerk&format=xlsx`), p50 / p90 of {x['runs']} | {ms(x['p50'])} / "
+              f"{ms(x['p90'])} ms ({x['bytes']:,} bytes, {x['sheet_rows']} rows read back by openpyxl) | ≤ 5 s | "
+              f"{verdict(x['p90'] <= TARGETS['xlsx'])} |"]
+    c = res.get("cost")
+    if c:
+        on, off = c["on"], c["off"]
+        dp = on["call_p99"] / off["call_p99"] - 1 if off["call_p99"] else float("nan")
+        di = 1 - on["issue_rate"] / off["issue_rate"] if off["issue_rate"] else float("nan")
+        lines += ["", "Keeping the aggregates (bench/run.py's mixed and issue phases on a fresh hall; medians of "
+                  f"{len(on['each'])} runs each, alternated; projector off = server prelude `Stats.start = no-op`):",
+                  "", "| measure | projector on | projector off | difference | target | verdict |",
+                  "|---|---|---|---|---|---|",
+                  f"| call-next p99 (50 calls/s round-robin + 50 issues/s) | {ms(on['call_p99'])} ms | "
+                  f"{ms(off['call_p99'])} ms | {dp:+.0%} | < 10 % | {verdict(dp < TARGETS['cost'])} |",
+                  f"| durable issues, 32 closed-loop clients | {on['issue_rate']:.0f}/s | {off['issue_rate']:.0f}/s | "
+                  f"{-di:+.0%} | < 10 % | {verdict(di < TARGETS['cost'])} |",
+                  f"| each run (call p99 ms, issues/s) | "
+                  f"{'; '.join(f'{p * 1000:.1f}, {q:.0f}' for p, q in on['each'])} | "
+                  f"{'; '.join(f'{p * 1000:.1f}, {q:.0f}' for p, q in off['each'])} | | | |"]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--xlsx-runs", type=int, default=3)
+    ap.add_argument("--cost-s", type=float, default=20.0, help="seconds of the mixed phase per run")
+    ap.add_argument("--issue-s", type=float, default=8.0)
+    ap.add_argument("--cost-rounds", type=int, default=2, help="runs with and without the projector, each")
+    ap.add_argument("--no-cost", action="store_true", help="skip the projector-cost part")
+    ap.add_argument("--write", type=Path, help="put the section into this markdown file")
+    ap.add_argument("--report-only", action="store_true", help="write the section from bench/out/stats_year.json")
+    args = ap.parse_args()
+    out = ROOT / "bench" / "out"
+    if args.report_only:
+        write(args.write, json.loads((out / "stats_year.json").read_text()))
+        return 0
+    d = ROOT / "var" / "bench" / "stats-year"
+    res: dict = {"date": datetime.now().strftime("%Y-%m-%d %H:%M UTC"), "load": f"{os.getloadavg()[0]:.1f}",
+                 "cmd": "python bench/stats_year.py" + (f" --scale {args.scale}" if args.scale != 1 else "")
+                 + (f" --write {args.write}" if args.write else "")}
+    res["seed"] = seeded(d, args.scale, args.seed)
+    res["rebuild"] = rebuild(d)
+    res["reports"] = reports(d, args.runs, args.xlsx_runs)
+    if not args.no_cost:
+        res["cost"] = cost(args)
+    res["load_end"] = f"{os.getloadavg()[0]:.1f}"
+    out.mkdir(exist_ok=True)
+    (out / "stats_year.json").write_text(json.dumps(res, indent=1, default=str))
+    write(args.write, res)
+    return 0
+
+
+def write(path: Path | None, res: dict) -> None:
+    if path is None:
+        return
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    section = report(res)
+    if START in text:
+        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
