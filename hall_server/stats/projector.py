@@ -95,25 +95,31 @@ def apply_events(conn: sqlite3.Connection, dims: Dims, events: list[dict]) -> No
         conn.execute("RELEASE stats_event")
 
 
-def read_log(conn: sqlite3.Connection, since: int, limit: int) -> list[dict]:
-    rows = conn.execute("SELECT seq, type, at, actor, window, ticket_id, case_id, data FROM events WHERE seq > ?"
-                        " ORDER BY seq LIMIT ?", (since, limit)).fetchall()
+# the events that change a stats table (the others — prompts, presence, SMS, devices … — are skipped in SQL)
+WANTED = ("(type GLOB 'ticket.*' AND type != 'ticket.recalled') OR type GLOB 'case.*' OR type GLOB 'window.*'"
+          " OR type GLOB 'complaint.*' OR type GLOB 'badrating.*'"
+          " OR type IN ('evaluation.recorded', 'day.rolled_over', 'alert.raised')")
+
+
+def read_log(conn: sqlite3.Connection, since: int, upto: int) -> list[dict]:
+    """The wanted events with since < seq <= upto, in order."""
+    rows = conn.execute("SELECT seq, type, at, actor, window, ticket_id, case_id, data FROM events"
+                        f" WHERE seq > ? AND seq <= ? AND ({WANTED}) ORDER BY seq", (since, upto)).fetchall()
     return [{"seq": r[0], "type": r[1], "at": r[2], "actor": r[3], "window": r[4], "ticket_id": r[5],
              "case_id": r[6], "data": json.loads(r[7])} for r in rows]
 
 
 def step(conn: sqlite3.Connection, dims: Dims, limit: int = PAGE) -> tuple[int, int]:
-    """One batch: the events after the cursor (at most `limit`) applied, and the cursor moved, in the caller's
-    transaction. Returns (events applied, new cursor)."""
+    """One batch: the events of the next `limit` seqs after the cursor applied, and the cursor moved, in the
+    caller's transaction. Returns (seqs covered, new cursor): fewer than `limit` once the log's end is reached."""
     since = cursor(conn)
-    events = read_log(conn, since, limit)
-    if not events:
+    upto = min(since + limit, conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+    if upto <= since:
         return 0, since
-    apply_events(conn, dims, events)
-    last = events[-1]["seq"]
+    apply_events(conn, dims, read_log(conn, since, upto))
     conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                 (CURSOR, str(last)))
-    return len(events), last
+                 (CURSOR, str(upto)))
+    return upto - since, upto
 
 
 def clear(conn: sqlite3.Connection) -> None:
