@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from serverproc import DISTRICT, ROOT, free_port, without_devices
+from serverproc import DISTRICT, HTTP, ROOT, free_port, without_devices
 
 from hall_server.config import without_opening_hours
 
@@ -91,7 +91,7 @@ class KioskProcess:
         while True:
             assert self.proc.poll() is None, self.log.read_text(errors="replace")
             try:
-                h = httpx.get(self.url + "/api/health", timeout=2).json()
+                h = HTTP.get(self.url + "/api/health", timeout=2).json()
                 if all(d["detail"] != "not opened yet" for d in h["devices"]):
                     break
             except httpx.HTTPError:
@@ -100,7 +100,7 @@ class KioskProcess:
             time.sleep(0.1)
 
     def post(self, path: str, **kw) -> httpx.Response:
-        return httpx.post(self.url + path, timeout=15, **kw)
+        return HTTP.post(self.url + path, timeout=15, **kw)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

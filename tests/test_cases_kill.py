@@ -13,7 +13,7 @@ import time
 
 import httpx
 import pytest
-from serverproc import DISTRICT, ServerProcess, without_devices
+from serverproc import DISTRICT, HTTP, ServerProcess, without_devices
 
 from hall_server.config import without_opening_hours
 
@@ -85,7 +85,7 @@ def test_sigkill_mid_case_traffic_loses_no_acknowledged_action(tmp_path):
     srv = ServerProcess(tmp_path / "data", config=cfg).start()
     admin = srv.admin()
     clerk = srv.make_user("clerk1", "clerk", admin)
-    r = httpx.post(srv.url + "/api/v1/users", headers=admin, json={
+    r = HTTP.post(srv.url + "/api/v1/users", headers=admin, json={
         "username": "mz1", "password": "mz1-password", "role": "department", "departments": ["区民政局"]})
     assert r.status_code == 201, r.text
     acks = Acks()
@@ -117,7 +117,7 @@ def test_sigkill_mid_case_traffic_loses_no_acknowledged_action(tmp_path):
             last = db.execute("SELECT data FROM events WHERE case_id=? AND type LIKE 'case.%' ORDER BY seq DESC"
                               " LIMIT 1", (case_id,)).fetchone()
             assert last is not None and f'"status":"{status}"' in last[0], (case_id, status, last)
-        got = httpx.get(f"{srv.url}/api/v1/cases/{next(iter(acks.status))}", headers=srv.admin()).json()
+        got = HTTP.get(f"{srv.url}/api/v1/cases/{next(iter(acks.status))}", headers=srv.admin()).json()
         assert got["history"][0]["action"] == "received"
     finally:
         srv.stop()

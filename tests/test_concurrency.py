@@ -8,9 +8,8 @@ import sqlite3
 import threading
 from collections import Counter, defaultdict
 
-import httpx
 import pytest
-from serverproc import DISTRICT, ServerProcess
+from serverproc import DISTRICT, HTTP, ServerProcess
 
 from hall_server.config import load_config
 
@@ -61,7 +60,7 @@ def test_kiosks_issuing_at_once_get_unique_contiguous_numbers(tmp_path):
     with ServerProcess(tmp_path / "data") as srv:
         kiosk = srv.make_user("kiosk1", "kiosk")
         issued, errors = _kiosk_burst(srv, kiosk, plan)
-        day = httpx.get(srv.url + "/api/v1/hall").json()["service_day"]
+        day = HTTP.get(srv.url + "/api/v1/hall").json()["service_day"]
     assert not errors, errors[:5]
     assert len(issued) == 8 * 30
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from pages import chromium, expect, serious_axe_problems
-from serverproc import DISTRICT, ServerProcess
+from serverproc import DISTRICT, HTTP, ServerProcess
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -43,17 +43,17 @@ class Hall:
     def __init__(self, srv: ServerProcess):
         self.srv = srv
         self.admin = srv.admin()
-        r = httpx.post(srv.url + "/api/v1/users", headers=self.admin, timeout=30,
+        r = HTTP.post(srv.url + "/api/v1/users", headers=self.admin, timeout=30,
                        json={"username": SUPERVISOR[0], "password": SUPERVISOR[1], "role": "supervisor"})
         assert r.status_code == 201, r.text
 
     def get(self, path: str) -> dict:
-        r = httpx.get(self.srv.url + path, headers=self.admin)
+        r = HTTP.get(self.srv.url + path, headers=self.admin)
         assert r.status_code == 200, r.text
         return r.json()
 
     def post(self, path: str, **body) -> httpx.Response:
-        r = httpx.post(self.srv.url + path, headers=self.admin, json=body or None)
+        r = HTTP.post(self.srv.url + path, headers=self.admin, json=body or None)
         assert r.status_code in (200, 201, 204), (path, r.status_code, r.text)
         return r
 
@@ -160,7 +160,7 @@ def test_the_page_asks_for_a_supervisor_and_keeps_the_session(browser, server, h
 
 
 def test_a_clerk_is_refused(browser, server, hall):
-    r = httpx.post(server.url + "/api/v1/users", headers=hall.admin, timeout=30,
+    r = HTTP.post(server.url + "/api/v1/users", headers=hall.admin, timeout=30,
                    json={"username": "dashclerk", "password": "dashclerk-password", "role": "clerk"})
     assert r.status_code == 201, r.text
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})

@@ -19,11 +19,10 @@ import json
 import re
 import sqlite3
 
-import httpx
 import pytest
 from kiosk_helpers import KioskProcess, closed_now, devices_file, hall_config, receipts
 from pages import expect
-from serverproc import ServerProcess
+from serverproc import HTTP, ServerProcess
 from test_handout_pages import ADULT, CLERK, browser, decided, handout_config, modem, pages, printed, texts_to  # noqa: F401 (browser, modem and pages are fixtures)
 from test_locker_pickup_page import LOCKER, open_doors, simulate, status_of, type_code, until
 
@@ -121,7 +120,7 @@ def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, p
 
     # (b) mail: sent with its waybill, which the public status page shows
     api.post(f"/api/v1/cases/{mail['id']}/deliver", json={"waybill": "EMS1234567890"}).raise_for_status()
-    public = httpx.get(f"{hall.url}/c/{mail['query_code']}", timeout=30).text
+    public = HTTP.get(f"{hall.url}/c/{mail['query_code']}", timeout=30).text
     assert "EMS1234567890" in public and ADULT.name not in public and "新下陆街道" not in public
 
     # (c) the locker: the load finished after the restart; the pickup code from the SMS opens the door at 22:00
@@ -147,7 +146,7 @@ def test_three_cases_from_decided_to_delivered_with_a_kill_in_the_middle(hall, p
         assert status_of(hall, case["id"]) == "delivered"
     until(lambda: messages_of(hall, modem, locker) == ["accepted", "decided", "ready_locker"], what="the locker's SMS")
     assert messages_of(hall, modem, window) == messages_of(hall, modem, mail) == ["accepted", "decided", "ready"]
-    events = httpx.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 5000}).json()["events"]
+    events = HTTP.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 5000}).json()["events"]
     diagnostics = api.get(f"/api/v1/devices/{LOCKER}").text + api.get("/api/v1/devices/sms-modem").text
     for where, text in (("events", json.dumps(events, ensure_ascii=False)), ("diagnostics", diagnostics),
                         ("server log", hall.stdout() + hall.stderr()),

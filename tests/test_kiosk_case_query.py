@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from kiosk_helpers import KioskProcess, devices_file, hall_config
 from pages import chromium, expect, serious_axe_problems
-from serverproc import ServerProcess
+from serverproc import HTTP, ServerProcess
 from test_kiosk_pages import small_targets
 
 from drivers.idcard.simulator import CARDS
@@ -142,7 +141,7 @@ def test_the_kiosk_backend_reads_numbers_and_scanned_codes_and_gives_the_status_
     assert r.status_code == 422 and r.json()["error"]["code"] == "case_lookup_empty"
     r = hall.kiosk.post("/api/cases/lookup", json={"swipe": "no-such-swipe"})
     assert r.status_code == 404 and r.json()["error"]["message_zh"]
-    assert httpx.get(url).status_code == 200                   # the QR code's page is there
+    assert HTTP.get(url).status_code == 200                   # the QR code's page is there
 
 
 def test_a_swipe_of_the_applicants_card_finds_their_cases(page, hall):

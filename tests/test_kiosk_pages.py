@@ -16,11 +16,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from kiosk_helpers import KIOSK, KioskProcess, closed_now, devices_file, hall_config, receipts
 from pages import box_of, chromium, expect, serious_axe_problems
-from serverproc import ServerProcess
+from serverproc import HTTP, ServerProcess
 
 pytestmark = pytest.mark.slow
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -363,7 +362,7 @@ def test_after_hours_only_self_service_is_offered(browser, tmp_path):
             ctx.close()
         finally:
             kiosk.stop()
-        assert httpx.get(srv.url + "/api/v1/health").status_code == 200
+        assert HTTP.get(srv.url + "/api/v1/health").status_code == 200
 
 
 @pytest.mark.skipif(os.environ.get("ONEWINDOW_SCREENSHOTS") != "1", reason="writes docs/screenshots only on demand")

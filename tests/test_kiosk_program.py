@@ -11,11 +11,10 @@ import asyncio
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from kiosk_helpers import KIOSK, closed_now, devices_file, hall_config, receipts
-from serverproc import ServerProcess, free_port
+from serverproc import HTTP, ServerProcess, free_port
 
 from kiosk.app import create_app
 from kiosk.cli import main as kiosk_main
@@ -235,4 +234,4 @@ def test_the_cli_refuses_a_token_that_is_not_a_kiosks(server, tmp_path, capsys):
     assert "use a kiosk account" in capsys.readouterr().err
     assert kiosk_main([*args, "--token", "not-a-token"]) == 2
     assert "refused the token" in capsys.readouterr().err
-    assert httpx.get(server.url + "/api/v1/health").status_code == 200
+    assert HTTP.get(server.url + "/api/v1/health").status_code == 200

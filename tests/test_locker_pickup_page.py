@@ -15,11 +15,10 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from kiosk_helpers import KioskProcess, devices_file, hall_config, receipts
 from pages import chromium, expect, serious_axe_problems
-from serverproc import DISTRICT, ServerProcess
+from serverproc import DISTRICT, HTTP, ServerProcess
 from test_kiosk_pages import small_targets
 
 from drivers.sms.simulator import ModemSimulator
@@ -204,7 +203,7 @@ def test_at_22_00_an_acceptance_notice_is_printed_again_at_the_kiosk(hall, page)
     expect(page.get_by_test_id("reprint-printed")).to_contain_text("已打印")
     printed = receipts(hall.tmp, before + 1)[-1].with_suffix(".txt").read_text(encoding="utf-8")
     assert "受理通知书" in printed and case["number"] in printed and case["query_code"] in printed
-    events = httpx.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 1000}).json()["events"]
+    events = HTTP.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 1000}).json()["events"]
     assert [e["data"]["number"] for e in events if e["type"] == "notice.reprinted"] == [case["number"]]
 
 
@@ -229,7 +228,7 @@ def test_a_hall_killed_while_a_door_stands_open_loses_nothing(hall, page, modem)
     assert status_of_offline(hall, case["id"]) == "ready"                     # not delivered while unseen
     hall.start()
     expect(door).to_have_attribute("data-state", "delivered")
-    events = httpx.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 5000}).json()["events"]
+    events = HTTP.get(hall.url + "/api/v1/events", params={"since": 0, "limit": 5000}).json()["events"]
     mine = [e["type"] for e in events if e["data"].get("case") == case["id"] and e["type"] in
             ("case.ready", "case.delivered", "locker.loaded", "locker.collected")]
     assert mine == ["case.ready", "locker.loaded", "case.delivered", "locker.collected"]

@@ -3,8 +3,7 @@ for the printer and is printed (issue 14, item 3) — it used to answer "kiosk1-
 opened yet". Against the real server process, restarted with the kiosk's token kept from before."""
 from __future__ import annotations
 
-import httpx
-from serverproc import DISTRICT, ServerProcess, always_open_config, without_devices
+from serverproc import DISTRICT, HTTP, ServerProcess, always_open_config, without_devices
 
 PRINTER = """
 [[devices]]
@@ -19,9 +18,9 @@ poll_s = 5
 def _issue_at_once(srv: ServerProcess, kiosk: dict) -> tuple[dict, dict]:
     """Restart, then (the moment /health first answers) read the printer's state and issue a kiosk1 ticket."""
     srv.restart()
-    health = httpx.get(srv.url + "/api/v1/health", timeout=10).json()
+    health = HTTP.get(srv.url + "/api/v1/health", timeout=10).json()
     printer = next(d for d in health["devices"] if d["name"] == "kiosk1-printer")
-    r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk,
+    r = HTTP.post(srv.url + "/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk,
                    timeout=30)
     assert r.status_code == 201, r.text
     return printer, r.json()

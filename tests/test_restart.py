@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 import httpx
 import pytest
-from serverproc import DISTRICT, ServerProcess
+from serverproc import DISTRICT, HTTP, ServerProcess
 
 from hall_server.config import load_config
 
@@ -156,7 +156,7 @@ def test_sigkill_mid_traffic_loses_nothing_acknowledged(tmp_path):
         for n in WINDOWS:
             clerks[n] = srv.make_user(f"clerk{n}", "clerk", admin)
             for action in ("login", "open"):
-                assert httpx.post(f"{srv.url}/api/v1/windows/{n}/{action}", headers=clerks[n]).status_code == 200
+                assert HTTP.post(f"{srv.url}/api/v1/windows/{n}/{action}", headers=clerks[n]).status_code == 200
 
         for threshold, extra_s in KILL_AFTER_ISSUED:
             before = len(acks.issued), len(acks.called)
@@ -178,12 +178,12 @@ def test_sigkill_mid_traffic_loses_nothing_acknowledged(tmp_path):
 
             srv.start()                                  # same data dir; tokens survive the restart
             last = _check_invariants(srv.db_path, acks)
-            day = httpx.get(srv.url + "/api/v1/hall").json()["service_day"]
+            day = HTTP.get(srv.url + "/api/v1/hall").json()["service_day"]
             for t in acks.issued.values():
                 seen_numbers.add((day, t["number"]))
             # issuing after the restart continues the numbers; none comes again
             for matter in {CFG.matter(m).prefix: m for m in MATTERS}.values():
-                r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": matter}, headers=kiosk)
+                r = HTTP.post(srv.url + "/api/v1/tickets", json={"matter": matter}, headers=kiosk)
                 assert r.status_code == 201, r.text
                 t = r.json()
                 prefix = CFG.matter(matter).prefix
@@ -193,7 +193,7 @@ def test_sigkill_mid_traffic_loses_nothing_acknowledged(tmp_path):
                 acks.issued[t["id"]] = t
             for tid, t in acks.issued.items():          # and the API shows every acknowledged ticket
                 if tid % 7 == 0:
-                    got = httpx.get(f"{srv.url}/api/v1/tickets/{tid}").json()
+                    got = HTTP.get(f"{srv.url}/api/v1/tickets/{tid}").json()
                     assert got["number"] == t["number"]
         assert len(acks.called) >= 10 and len(acks.finished) >= 10
     finally:

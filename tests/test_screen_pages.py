@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from pages import box_of, chromium, expect
-from serverproc import DISTRICT, ServerProcess, without_devices
+from serverproc import DISTRICT, HTTP, ServerProcess, without_devices
 
 pytestmark = pytest.mark.slow
 NOTICE = "请携带身份证原件办理业务，过号请到服务台重新取号 · Please bring your ID card"
@@ -66,17 +66,17 @@ class HallAPI:
 
     def open(self, window: int) -> None:
         """Open the window unless it is open (or paused) already."""
-        r = httpx.get(f"{self.srv.url}/api/v1/windows/{window}")
+        r = HTTP.get(f"{self.srv.url}/api/v1/windows/{window}")
         if r.json()["state"] == "closed":
             self.act(window, "open")
 
     def issue(self, matter: str = "SH-001") -> dict:
-        r = httpx.post(self.srv.url + "/api/v1/tickets", headers=self.admin, json={"matter": matter})
+        r = HTTP.post(self.srv.url + "/api/v1/tickets", headers=self.admin, json={"matter": matter})
         assert r.status_code == 201, r.text
         return r.json()
 
     def act(self, window: int, action: str, headers: dict | None = None, **body) -> httpx.Response:
-        r = httpx.post(f"{self.srv.url}/api/v1/windows/{window}/{action}", json=body or None,
+        r = HTTP.post(f"{self.srv.url}/api/v1/windows/{window}/{action}", json=body or None,
                        headers=headers or self.clerks.get(window) or self.admin)
         assert r.status_code in (200, 204), (action, r.status_code, r.text)
         return r
@@ -262,7 +262,7 @@ def test_the_screens_come_back_after_a_restart(context, server, api, hard):
     expect(hall.get_by_test_id("window-current-4")).to_have_text(before["number"])
     expect(window.get_by_test_id("window-ticket")).to_have_text(before["number"])
 
-    seen = httpx.get(server.url + "/api/v1/events", params={"since": 0, "limit": 1}).json()["latest_seq"]
+    seen = HTTP.get(server.url + "/api/v1/events", params={"since": 0, "limit": 1}).json()["latest_seq"]
     opened = {page: len(page.watch.sockets) for page in (hall, window)}
     for page in (hall, window):
         page.watch.outage = True
@@ -319,7 +319,7 @@ def test_audio_plays_live_calls_one_at_a_time_in_order(context, server, api):
     def announcement(route):
         seq = int(re.search(r"/(\d+)\.wav$", route.request.url).group(1))
         asked.append(seq)
-        event = httpx.get(server.url + "/api/v1/events", params={"since": seq - 1, "limit": 1}).json()["events"][0]
+        event = HTTP.get(server.url + "/api/v1/events", params={"since": seq - 1, "limit": 1}).json()["events"][0]
         if event["data"]["number"] in unannounced:
             route.fulfill(status=404, body="")
         else:

@@ -15,10 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from seatconfig import one_camera_config
-from serverproc import ServerProcess
+from serverproc import HTTP, ServerProcess
 
 from hall_server.seats.process import SeatWorkerProcess
 from hall_server.seats.wire import WireError, decode
@@ -60,7 +59,7 @@ def server(tmp_path):
 
 
 def health(srv) -> dict:
-    return httpx.get(srv.url + "/api/v1/health", timeout=10).json()
+    return HTTP.get(srv.url + "/api/v1/health", timeout=10).json()
 
 
 def worker_pid(srv) -> int | None:
@@ -68,12 +67,12 @@ def worker_pid(srv) -> int | None:
 
 
 def seat3(srv) -> dict:
-    rows = httpx.get(srv.url + "/api/v1/seats", headers=srv.headers, timeout=10).json()
+    rows = HTTP.get(srv.url + "/api/v1/seats", headers=srv.headers, timeout=10).json()
     return next(r for r in rows if r["window"] == 3)
 
 
 def events(srv, kind: str) -> list[dict]:
-    r = httpx.get(srv.url + "/api/v1/events", params={"since": 0, "limit": 1000}, headers=srv.headers, timeout=10)
+    r = HTTP.get(srv.url + "/api/v1/events", params={"since": 0, "limit": 1000}, headers=srv.headers, timeout=10)
     return [e for e in r.json()["events"] if e["type"] == kind]
 
 
@@ -84,17 +83,17 @@ def worker_alerts(srv, kind: str) -> list[dict]:
 def open_window_3(srv) -> tuple[dict, dict]:
     clerk = srv.make_user("clerk3", "clerk", srv.headers)
     for action in ("login", "open"):
-        assert httpx.post(f"{srv.url}/api/v1/windows/3/{action}", headers=clerk).status_code == 200
+        assert HTTP.post(f"{srv.url}/api/v1/windows/3/{action}", headers=clerk).status_code == 200
     return clerk, srv.make_user("kiosk1", "kiosk", srv.headers)
 
 
 def issue_and_call(srv, clerk: dict, kiosk: dict) -> None:
     for matter in MATTERS:
-        r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": matter}, headers=kiosk, timeout=5)
+        r = HTTP.post(srv.url + "/api/v1/tickets", json={"matter": matter}, headers=kiosk, timeout=5)
         assert r.status_code == 201, r.text
-    r = httpx.post(f"{srv.url}/api/v1/windows/3/call-next", headers=clerk, timeout=5)
+    r = HTTP.post(f"{srv.url}/api/v1/windows/3/call-next", headers=clerk, timeout=5)
     assert r.status_code == 200, r.text         # how fast is bench/'s business (tests assert behaviour)
-    assert httpx.post(f"{srv.url}/api/v1/windows/3/finish", headers=clerk, timeout=5).status_code == 200
+    assert HTTP.post(f"{srv.url}/api/v1/windows/3/finish", headers=clerk, timeout=5).status_code == 200
 
 
 def test_a_killed_worker_makes_seats_unknown_with_an_alert_and_calling_goes_on(server):
@@ -112,7 +111,7 @@ def test_a_killed_worker_makes_seats_unknown_with_an_alert_and_calling_goes_on(s
     wait(lambda: worker_pid(srv) not in (None, pid), 10)
     wait(lambda: worker_alerts(srv, "alert.cleared"), 10)
     wait(lambda: seat3(srv)["presence"] == "present", 30)
-    alert = next(a for a in httpx.get(srv.url + "/api/v1/dashboard", headers=srv.headers).json()["alerts"]
+    alert = next(a for a in HTTP.get(srv.url + "/api/v1/dashboard", headers=srv.headers).json()["alerts"]
                  if a["kind"] == "seat_worker")
     assert alert["cleared"] is True
     assert srv.stderr().count("the seat worker died") == 1
@@ -225,7 +224,7 @@ def test_a_fresh_server_never_loads_opencv_or_numpy_with_the_district_cameras(tm
         pid = wait(lambda: worker_pid(srv), 15)
         wait(lambda: "cv2" in maps(pid) and "numpy" in maps(pid), 30)          # the worker has them …
         kiosk = srv.make_user("kiosk1", "kiosk", srv.admin())
-        r = httpx.post(srv.url + "/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk,
+        r = HTTP.post(srv.url + "/api/v1/tickets", json={"matter": "RS-001", "kiosk": "kiosk1"}, headers=kiosk,
                        timeout=10)
         assert r.status_code == 201 and r.json()["print"]["ok"], r.text       # a printed receipt: PIL, QR code
         wait(lambda: all(d["state"] == "ok" for d in health(srv)["devices"] if d["kind"] == "camera"), 90, 0.5)
