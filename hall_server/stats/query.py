@@ -179,6 +179,11 @@ class Reports:
         if dim == "wh":
             wd, h = key.split(":")
             return f"{WEEKDAYS_ZH[int(wd)]} {h}时"
+        if by == "week":
+            y, w = key.split("-W")
+            return f"{y}年第{int(w)}周"
+        if by == "month":
+            return f"{key[:4]}年{int(key[5:7])}月"
         return key
 
     def _row(self, by, dim, key, tk, cs, rt, cp, wt, time_applies: bool) -> dict:
