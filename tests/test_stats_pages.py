@@ -269,6 +269,13 @@ def test_the_appraisal_sheet_ranks_and_prints_on_a4_without_its_controls(desk, o
     expect(pg.get_by_test_id("formula")).not_to_have_text("—")
     expect(pg.get_by_test_id("formula")).to_contain_text("得分")
     assert serious_axe_problems(pg) == []
+    openpyxl = pytest.importorskip("openpyxl")                          # its XLSX: the same rows, in rank order
+    with pg.expect_download() as got:
+        pg.get_by_test_id("export-xlsx").click()
+    assert got.value.suggested_filename == "appraisal-window-2026-11.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(got.value.path()).read_bytes())).worksheets[0]
+    keys = [str(r[0]) for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] != "合计"]
+    assert keys == [row["key"] for row in ranked], keys
     # on paper: the sheet, none of the controls; the page is A4
     pg.emulate_media(media="print")
     try:
