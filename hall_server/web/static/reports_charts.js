@@ -86,7 +86,8 @@ function bars(name, canvas, rows, label, values, colour, axis) {
   });
 }
 
-export function drawWindowBars(canvases, rows) {
+export function drawWindowBars(canvases, all) {
+  const rows = all.filter((r) => /^\d+$/.test(r.key));      // the windows; "-" (tickets no window finished) is none
   bars("served", canvases.served, rows, "办结（件） served", rows.map((r) => r.served ?? null), COLOURS.served, {});
   bars("wait", canvases.wait, rows, "等候 P90（分钟） wait p90 (min)", rows.map((r) => minutes(r.wait_p90_s)),
     COLOURS.wait, {});
