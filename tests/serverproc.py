@@ -60,10 +60,21 @@ def without_devices(text: str) -> str:
     return text
 
 
-def always_open_config(directory: str | Path, source: Path = DISTRICT) -> Path:
-    """`source` without its opening hours, written into `directory`: a hall that takes tickets at any hour."""
-    path = Path(directory) / f"{source.stem}-always-open.toml"
-    path.write_text(without_opening_hours(source.read_text(encoding="utf-8")), encoding="utf-8")
+def without_cameras(text: str) -> str:
+    """A hall config's TOML without its seat cameras and the seats they watch; every other device stays.
+
+    Eleven simulated cameras keep the seat worker decoding and judging frames (over half a core) for as long
+    as the server runs: a test of something else need not pay for that."""
+    text = re.sub(r'(?ms)^\[\[devices\]\]\n(?:(?!^\[)[^\n]*\n)*?kind = "camera"\n.*?(?=^\[|\Z)', "", text)
+    return re.sub(r"(?ms)^\[\[seats\]\]\n.*?(?=^\[|\Z)", "", text)
+
+
+def always_open_config(directory: str | Path, source: Path = DISTRICT, *, cameras: bool = True) -> Path:
+    """`source` without its opening hours, written into `directory`: a hall that takes tickets at any hour
+    (and, with `cameras=False`, without its seat cameras)."""
+    path = Path(directory) / f"{source.stem}-always-open{'' if cameras else '-no-cameras'}.toml"
+    text = without_opening_hours(source.read_text(encoding="utf-8"))
+    path.write_text(text if cameras else without_cameras(text), encoding="utf-8")
     return path
 
 
@@ -78,11 +89,12 @@ HTTP = httpx.Client(verify=False, limits=httpx.Limits(max_keepalive_connections=
 class ServerProcess:
     def __init__(self, data_dir: str | Path, *, config: str | Path | None = None,
                  admin_password: str | None = ADMIN_PASSWORD, extra_args: tuple[str, ...] = (),
-                 keep_port: bool = False):
+                 keep_port: bool = False, cameras: bool = False):
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        # by default the district hall, always open: kiosks may take tickets whatever the time of day
-        self.config = Path(config) if config is not None else always_open_config(self.data_dir)
+        # by default the district hall, always open: kiosks may take tickets whatever the time of day; its
+        # seat cameras only with `cameras` (a test of the seats asks for them)
+        self.config = Path(config) if config is not None else always_open_config(self.data_dir, cameras=cameras)
         self.admin_password = admin_password
         self.extra_args = tuple(extra_args)
         self.keep_port = keep_port      # come back on the same port after a restart, as a real hall server does

@@ -216,7 +216,7 @@ def test_a_fresh_server_never_loads_opencv_or_numpy_with_the_district_cameras(tm
     the worker's, and the server never maps OpenCV or numpy — the migrations run through sqlite_utils, which
     imports numpy when it is installed (it is, for the worker's OpenCV); the server's start and RSS (issue 14).
     numpy's C extension is mapped whenever numpy is imported, so the server's maps show sys.modules' numpy."""
-    with ServerProcess(tmp_path / "data") as srv:
+    with ServerProcess(tmp_path / "data", cameras=True) as srv:
         first = health(srv)
         cameras = [d for d in first["devices"] if d["kind"] == "camera"]
         assert len(cameras) == 11
