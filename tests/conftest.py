@@ -120,12 +120,29 @@ def pytest_addoption(parser):
                     help="seconds to wait for a card, a key press or frames (15)")
 
 
+# The files that take longest (wall time alone on a loaded 2-core box, `pytest --durations`), longest first.
+LONGEST_FIRST = ("test_seat_worker", "test_terminal_page", "test_screen_pages", "test_presence", "test_terminal_intake",
+                 "test_seats_live", "test_seat_timelines", "test_office_page", "test_kiosk_pages", "test_restart",
+                 "test_pages_accessibility", "test_printer_opening", "test_dashboard_page", "test_auth_matrix",
+                 "test_scripts_env", "test_locker_pickup_page", "test_handout_pages", "test_pcsc_reader",
+                 "test_sms_delivery", "test_diagnose")
+
+
+def _file_rank(item, slow_files) -> tuple[int, int]:
+    name = item.path.stem
+    if name in LONGEST_FIRST:
+        return (0, LONGEST_FIRST.index(name))
+    return (1, 0) if item.path in slow_files else (2, 0)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Files that spawn server processes (a `slow` test) run first, each file's tests still together:
-    `make test`'s workers take whole files in this order, so the long ones do not finish after the rest.
+    """The longest files run first (LONGEST_FIRST, then the others that spawn server processes — a `slow`
+    test), each file's tests still together: `make test`'s workers take whole files in this order
+    (`--no-loadscope-reorder`: xdist would otherwise put the files with the most tests first, and the long
+    page files, with few tests each, last), so no long file is left running alone at the end.
     Without --device-url the hardware tests are collected and skipped, saying why."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)        # stable: the order within a file stays
+    items.sort(key=lambda item: _file_rank(item, slow_files))     # stable: the order within a file stays
     if config.getoption("--device-url"):
         return
     skip = pytest.mark.skip(reason="no --device-url given (run: pytest -m hardware --device-url URL)")
