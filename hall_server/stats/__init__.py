@@ -6,4 +6,6 @@ score (figures.py); the reports built from those tables (query.py, export.py); `
 
 May import: hall_server.store only. The hall's configuration reaches it as plain data (`Dims`: the matters' group,
 department and expected minutes, the time zone) and the working-day count as a callable, passed in by runtime.py.
+seed.py is apart: a development tool (`onewindow stats seed`) that writes a year as the engine would, so it reads the
+configuration, the calendar and the cases' helpers; nothing of the running hall imports it.
 """
