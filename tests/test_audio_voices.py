@@ -166,9 +166,10 @@ class StuckSession:
 
 def test_a_hung_pyttsx3_falls_back_to_the_command_logs_once_and_recovers(caplog):
     session = StuckSession()
-    voice = EspeakVoice(tts_from_url("tts://espeak?timeout=0.5").url, session_factory=lambda: session)
+    # the timeout bounds the espeak-ng command too: 0.5 s was too short for it on a loaded machine
+    voice = EspeakVoice(tts_from_url("tts://espeak?timeout=3").url, session_factory=lambda: session)
     with voice, caplog.at_level(logging.WARNING, logger="drivers.audio.espeak_voice"):
-        first = voice.render(zh(CALL))                      # pyttsx3 hangs 0.5 s, then the command speaks
+        first = voice.render(zh(CALL))                      # pyttsx3 hangs 3 s, then the command speaks
         second = voice.render(zh("请B零零二号到四号窗口办理"))  # straight to the command: pyttsx3 is still stuck
         assert 2.0 < wav.duration_s(first) < 6.0 and 2.0 < wav.duration_s(second) < 6.0
         assert session.calls == 1

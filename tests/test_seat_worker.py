@@ -144,6 +144,9 @@ def test_a_hung_worker_misses_its_heartbeats_and_is_replaced(server):
 
 def test_the_servers_shutdown_leaves_no_worker(server):
     pid = wait(lambda: worker_pid(server), 15)
+    # the worker is running, not still importing OpenCV (under load that can outlast the stop's 4 s grace,
+    # and a worker that cannot read its stop message yet is terminated: a different case)
+    wait(lambda: seat3(server)["presence"] == "present", 60)
     server.stop()
     wait(lambda: gone(pid), 5)
     assert "seat worker stopped" in server.stderr()             # asked to stop, not killed
