@@ -15,10 +15,11 @@ import json
 import logging
 import sqlite3
 import time
+from functools import partial
 
 from ..store.database import Change, Store
 from ..store.events import EventBus
-from . import facts
+from . import facts, sums
 from .facts import Dims
 from .rollup import roll_day, unroll_day
 
@@ -28,7 +29,7 @@ REBUILD_PAGE = 20000
 CURSOR = "stats_seq"
 SKIPPED: list[int] = []         # seqs of events left out since start (a bug: the tests assert there are none)
 TABLES = ("stats_ticket", "stats_tday", "stats_days", "stats_case", "stats_rating", "stats_complaint",
-          "stats_wstate", "stats_wtime")
+          "stats_wstate", "stats_wtime", "stats_sday")
 
 
 def cursor(conn: sqlite3.Connection) -> int:
@@ -75,11 +76,17 @@ def apply_events(conn: sqlite3.Connection, dims: Dims, events: list[dict]) -> No
             elif kind.startswith("window."):
                 facts.window_event(conn, e, dims)
             elif kind.startswith("case."):
-                facts.case_event(conn, e, dims)
-            elif kind == "evaluation.recorded" or kind.startswith("badrating."):
-                facts.rating_event(conn, e, dims)
+                sums.tracked(conn, "case", "case_id=?", (e["data"].get("case", e["case_id"]),),
+                             partial(facts.case_event, conn, e, dims))
+            elif kind == "evaluation.recorded" or kind == "badrating.opened":
+                sums.tracked(conn, "rating", "evaluation_id=?", (e["data"].get("evaluation"),),
+                             partial(facts.rating_event, conn, e, dims))
+            elif kind.startswith("badrating."):
+                sums.tracked(conn, "rating", "badrating_id=?", (e["data"].get("badrating"),),
+                             partial(facts.rating_event, conn, e, dims))
             elif kind.startswith("complaint."):
-                facts.complaint_event(conn, e, dims)
+                sums.tracked(conn, "complaint", "complaint_id=?", (e["data"].get("complaint"),),
+                             partial(facts.complaint_event, conn, e, dims))
             elif kind == "alert.raised":
                 facts.away_event(conn, e, dims)
             if dirty:

@@ -15,6 +15,7 @@ from . import figures
 from .facts import Dims
 from .figures import CHANNELS, WEEKDAYS_ZH, percentile
 from .rollup import KEY_SQL, NONE_KEY, add, from_facts, from_rollups
+from .sums import CASE, COMPLAINT, RATING, from_sums
 
 TIME_BYS = ("day", "week", "month")
 FILTERS = ("window", "clerk", "matter", "department")
@@ -25,13 +26,12 @@ _CASE_AGG = (
     " TOTAL(CASE WHEN decided THEN workdays END), COUNT(CASE WHEN decided THEN workdays END),"
     " SUM(delivered AND via='window'), SUM(delivered AND via='mail'), SUM(delivered AND via='locker'),"
     " SUM(status='ready')")
-_CASE_KEYS = ("received", "accepted", "refused", "supplemented", "immediate", "decided", "on_time", "overdue",
-              "workdays_sum", "workdays_n", "handed_window", "handed_mail", "handed_locker", "uncollected")
+_CASE_KEYS = CASE
 _RATING_AGG = ("SUM(excluded=0), SUM(excluded=0 AND level>=4), SUM(excluded=0 AND level<=2),"
                " SUM(rectified_on_time=1)")
-_RATING_KEYS = ("rated", "good", "bad", "rectified")
+_RATING_KEYS = RATING
 _COMPLAINT_AGG = "COUNT(*), SUM(on_time=1), SUM(class='simple'), SUM(class='complex'), SUM(class='special')"
-_COMPLAINT_KEYS = ("complaints", "on_time", "simple", "complex", "special")
+_COMPLAINT_KEYS = COMPLAINT
 _TIME_KEYS = ("open_s", "paused_s", "away_events", "present_s", "absent_s")
 
 
@@ -54,7 +54,9 @@ def _where(frm: str, to: str, filters: dict) -> tuple[str, list]:
 def _sums(conn, table: str, agg: str, names: tuple[str, ...], dim: str, where: str, args: list) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for r in conn.execute(f"SELECT {KEY_SQL[dim]}, {agg} FROM {table} WHERE {where} GROUP BY 1", args):
-        out[NONE_KEY if r[0] is None else r[0]] = {n: r[i + 1] or 0 for i, n in enumerate(names)}
+        vals = {n: r[i + 1] or 0 for i, n in enumerate(names)}
+        if any(vals.values()):              # as the delta sums, which drop a key left with nothing
+            out[NONE_KEY if r[0] is None else r[0]] = vals
     return out
 
 
@@ -77,10 +79,11 @@ def _rekey(parts: dict[str, dict], by: str, merge) -> dict[str, dict]:
 class Reports:
     def __init__(self, dims: Dims):
         self.dims = dims
+        self.facts_only = False         # tests: read every figure from the facts, to compare with the rollups
 
     # -- ticket parts ------------------------------------------------------------------------------------
     def _ticket_parts(self, conn: sqlite3.Connection, dim: str, frm: str, to: str, filters: dict) -> dict:
-        if any(filters.get(k) is not None for k in FILTERS):
+        if self.facts_only or any(filters.get(k) is not None for k in FILTERS):
             where, args = _where(frm, to, filters)
             return from_facts(conn, dim, where, args)
         unrolled = [r[0] for r in conn.execute("SELECT day FROM stats_days WHERE rolled=0 AND day BETWEEN ? AND ?",
@@ -125,9 +128,14 @@ class Reports:
         dim = "day" if by in TIME_BYS else ("wh" if by == "hour" and by2 == "weekday" else by)
         tickets = self._ticket_parts(conn, dim, f, t, filters)
         where, args = _where(f, t, filters)
-        cases = _sums(conn, "stats_case", _CASE_AGG, _CASE_KEYS, dim, where, args)
-        ratings = _sums(conn, "stats_rating", _RATING_AGG, _RATING_KEYS, dim, where, args)
-        complaints = _sums(conn, "stats_complaint", _COMPLAINT_AGG, _COMPLAINT_KEYS, dim, where, args)
+        if self.facts_only or any(filters.get(k) is not None for k in FILTERS):
+            cases = _sums(conn, "stats_case", _CASE_AGG, _CASE_KEYS, dim, where, args)
+            ratings = _sums(conn, "stats_rating", _RATING_AGG, _RATING_KEYS, dim, where, args)
+            complaints = _sums(conn, "stats_complaint", _COMPLAINT_AGG, _COMPLAINT_KEYS, dim, where, args)
+        else:                               # the per-day delta sums (sums.py): a few rows per day and key
+            by_day = dim == "day"
+            cases, ratings, complaints = (from_sums(conn, src, "all" if by_day else dim, f, t, by_day)
+                                          for src in ("case", "rating", "complaint"))
         wtime = self._window_time(conn, dim, f, t, filters)
         # every fact is in exactly one row (those without a key in "-"), so the totals are the rows' sums
         total_t = _total(tickets, add)

@@ -379,8 +379,21 @@ def _v17(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX stats_ticket_open ON stats_ticket (day) WHERE status IN ('waiting','called','serving')")
 
 
+def _v18(db: sqlite_utils.Database) -> None:
+    # The stats' per-day sums of the case, rating and complaint facts per (dimension, key), kept by deltas
+    # (hall_server/stats/sums.py): n0..n13 are the source's sums in the order sums.py names them.
+    cols = ", ".join(f"n{i} REAL NOT NULL DEFAULT 0" for i in range(14))
+    db.execute(f"CREATE TABLE stats_sday (src TEXT NOT NULL, dim TEXT NOT NULL, day TEXT NOT NULL, key TEXT NOT NULL,"
+               f" {cols}, PRIMARY KEY (src, dim, day, key)) WITHOUT ROWID")
+    # the sums start from the log's first event: the projector replays it (its cursor gone, the stats emptied)
+    for t in ("stats_ticket", "stats_tday", "stats_days", "stats_case", "stats_rating", "stats_complaint",
+              "stats_wstate", "stats_wtime"):
+        db.execute(f"DELETE FROM {t}")
+    db.execute("DELETE FROM meta WHERE key='stats_seq'")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13, _v14, _v15, _v16, _v17]
+                                                             _v11, _v12, _v13, _v14, _v15, _v16, _v17, _v18]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
