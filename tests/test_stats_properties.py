@@ -251,6 +251,13 @@ def _check(hall: Hall, tickets: list[dict], wtime: dict) -> dict:
                 for r in rep["rows"]:
                     o = sum(v[0] for k, v in wtime.items() if (k[2] or "-") == r["key"])
                     assert abs(r["open_s"] - o) < 0.2, r["key"]
+    # whole months read the month rows (and the days at either end their own): the same rows as the exact range
+    m0 = first.replace(day=1)
+    m1 = (last.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    m2 = (m1 + timedelta(days=32)).replace(day=1) - timedelta(days=1)         # the end of the month after
+    for by in ("window", "clerk", "matter", "department", "hour"):
+        for a, b in ((m0, m1), (first, m2)):
+            assert hall.stats.reports.report(conn, a, b, by, {})["rows"] == seen[(by, ())]["rows"], (by, a, b)
     return seen
 
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from . import figures
 from .facts import Dims
 from .figures import CHANNELS, WEEKDAYS_ZH, percentile
-from .rollup import KEY_SQL, NONE_KEY, add, from_facts, from_rollups
+from .rollup import KEY_SQL, MONTH, NONE_KEY, add, from_facts, from_rollups, whole_months
 from .sums import CASE, COMPLAINT, RATING, from_sums
 
 TIME_BYS = ("day", "week", "month")
@@ -88,10 +88,18 @@ class Reports:
             return from_facts(conn, dim, where, args)
         unrolled = [r[0] for r in conn.execute("SELECT day FROM stats_days WHERE rolled=0 AND day BETWEEN ? AND ?",
                                                (frm, to))]
+        months = None if dim == "day" else whole_months(frm, to)
         if dim == "day":
             parts = from_rollups(conn, "all", (frm, to), keyed_by_day=True)
-        else:
+        elif months is None:
             parts = from_rollups(conn, dim, (frm, to))
+        else:                               # whole months from the month rows, the days at either end from theirs
+            first_m, last_m, before, after = months
+            parts = from_rollups(conn, MONTH + dim, (first_m, last_m))
+            for span in ((frm, before) if before else None, (after, to) if after else None):
+                if span:
+                    for key, p in from_rollups(conn, dim, span).items():
+                        add(parts, key, p)
         if unrolled:
             marks = ",".join("?" * len(unrolled))
             for key, p in from_facts(conn, dim, f"day IN ({marks})", unrolled).items():

@@ -24,6 +24,7 @@ COUNTS = ("issued", "served", "no_show", "transferred", "cancelled", "wait_n", "
           "expected_n", "expected_sum")
 MAXES = ("wait_max", "handle_max")
 NONE_KEY = "-"
+MONTH = "m:"            # the dimension prefix of the month rows
 
 _AGG = (
     "COUNT(*), SUM(status='done'), SUM(status='no_show'), SUM(transfers>0), SUM(status='cancelled'),"
@@ -99,18 +100,46 @@ def from_rollups(conn: sqlite3.Connection, dim: str, days: tuple[str, str], keye
     return parts
 
 
+def _write(conn: sqlite3.Connection, dim: str, day: str, parts: dict[str, dict]) -> None:
+    rows = [(dim, day, key, *(p[k] for k in COUNTS), p["wait_max"], p["handle_max"],
+             json.dumps(p["wait_hist"], separators=(",", ":")), json.dumps(p["handle_hist"], separators=(",", ":")))
+            for key, p in parts.items()]
+    conn.executemany(
+        f"INSERT INTO stats_tday (dim, day, key, {', '.join(COUNTS)}, wait_max, handle_max, wait_hist,"
+        f" handle_hist) VALUES ({','.join('?' * (5 + len(COUNTS) + 2))})", rows)
+
+
 def roll_day(conn: sqlite3.Connection, day: str) -> None:
     _delete(conn, day)
     for dim in ROLLED_DIMS:
-        rows = []
-        for key, p in from_facts(conn, dim, "day=?", [day]).items():
-            rows.append((dim, day, key, *(p[k] for k in COUNTS), p["wait_max"], p["handle_max"],
-                         json.dumps(p["wait_hist"], separators=(",", ":")),
-                         json.dumps(p["handle_hist"], separators=(",", ":"))))
-        conn.executemany(
-            f"INSERT INTO stats_tday (dim, day, key, {', '.join(COUNTS)}, wait_max, handle_max, wait_hist,"
-            f" handle_hist) VALUES ({','.join('?' * (5 + len(COUNTS) + 2))})", rows)
+        _write(conn, dim, day, from_facts(conn, dim, "day=?", [day]))
     conn.execute("INSERT INTO stats_days (day, rolled) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET rolled=1", (day,))
+    refresh_month(conn, day[:7])
+
+
+def refresh_month(conn: sqlite3.Connection, month: str) -> None:
+    """The month's rows (dimension "m:<dim>", day "YYYY-MM"): the sums of its rolled days' rows, so that a year's
+    report per window reads 12 rows per window, not 365. Written again whenever one of its days is (un)rolled."""
+    for dim in ROLLED_DIMS[1:]:         # not "all": reports by day, week and month read the day rows of "all"
+        conn.execute("DELETE FROM stats_tday WHERE dim=? AND day=?", (MONTH + dim, month))
+        _write(conn, MONTH + dim, month, from_rollups(conn, dim, (month + "-01", month + "-31")))
+
+
+def whole_months(first: str, last: str) -> tuple[str, str, str | None, str | None] | None:
+    """The whole calendar months inside [first, last] as (first month, last month, the day before the first month
+    begins or None, the day after the last month ends or None); None when no whole month is inside."""
+    from datetime import date, timedelta
+
+    a, b = date.fromisoformat(first), date.fromisoformat(last)
+    start = a if a.day == 1 else (a.replace(day=28) + timedelta(days=4)).replace(day=1)
+    end_next = (b + timedelta(days=1))
+    end = end_next if end_next.day == 1 else b.replace(day=1)       # the first day after the whole months
+    if start >= end:
+        return None
+    before = (start - timedelta(days=1)).isoformat() if start > a else None
+    after = end.isoformat() if end <= b else None
+    last_month = (end - timedelta(days=1)).isoformat()[:7]
+    return start.isoformat()[:7], last_month, before, after
 
 
 def _delete(conn: sqlite3.Connection, day: str) -> None:
@@ -121,3 +150,4 @@ def _delete(conn: sqlite3.Connection, day: str) -> None:
 def unroll_day(conn: sqlite3.Connection, day: str) -> None:
     _delete(conn, day)
     conn.execute("UPDATE stats_days SET rolled=0 WHERE day=?", (day,))
+    refresh_month(conn, day[:7])
