@@ -144,3 +144,28 @@ def test_the_cli_rebuilds_and_says_what_it_did(tmp_path, capsys):
         hall.close()
     assert cli(["stats", "rebuild", "--data-dir", str(tmp_path / "none")]) == 2
     assert os.path.exists(tmp_path / "hall.db")
+
+
+def test_an_event_the_projector_cannot_read_is_left_out_and_the_rest_applied(tmp_path, monkeypatch):
+    from hall_server.stats import facts, projector
+
+    clock = FakeClock(MORNING)
+    hall = Hall(CFG, tmp_path, clock)
+    try:
+        for _ in range(3):
+            hall.store.write_sync(lambda c: hall.engine.issue(c, matter="SH-001", actor="kiosk"))
+        real = facts.ticket_event
+
+        def unreadable(conn, e, dims, dirty):
+            if e["data"].get("number") == "S002":
+                raise KeyError("an event of a shape the projector does not know")
+            return real(conn, e, dims, dirty)
+        monkeypatch.setattr(facts, "ticket_event", unreadable)
+        monkeypatch.setattr(projector, "SKIPPED", [])
+        hall.store.write_sync(lambda c: Change(step(c, hall.stats.dims)))
+        numbers = [r[0] for r in hall.store.read.execute(
+            "SELECT t.number FROM stats_ticket s JOIN tickets t ON t.id = s.ticket_id ORDER BY s.ticket_id")]
+        assert numbers == ["S001", "S003"] and len(projector.SKIPPED) == 1
+        assert cursor(hall.store.read) == hall.store.read.execute("SELECT MAX(seq) FROM events").fetchone()[0]
+    finally:
+        hall.close()

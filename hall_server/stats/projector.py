@@ -62,43 +62,64 @@ class _Batch:
             self.rolled[d] = 1
 
 
+def _apply(conn: sqlite3.Connection, dims: Dims, batch: _Batch, e: dict) -> None:
+    kind = e["type"]
+    dirty: set[str] = set()
+    if kind.startswith("ticket."):
+        facts.ticket_event(conn, e, dims, dirty)
+    elif kind == "day.rolled_over":
+        facts.rolled_over(conn, e, dirty, dims.tz)
+    elif kind.startswith("window."):
+        facts.window_event(conn, e, dims)
+    elif kind.startswith("case."):
+        sums.tracked(conn, "case", "case_id=?", (e["data"].get("case", e["case_id"]),),
+                     partial(facts.case_event, conn, e, dims))
+    elif kind == "evaluation.recorded" or kind == "badrating.opened":
+        sums.tracked(conn, "rating", "evaluation_id=?", (e["data"].get("evaluation"),),
+                     partial(facts.rating_event, conn, e, dims))
+    elif kind.startswith("badrating."):
+        sums.tracked(conn, "rating", "badrating_id=?", (e["data"].get("badrating"),),
+                     partial(facts.rating_event, conn, e, dims))
+    elif kind.startswith("complaint."):
+        sums.tracked(conn, "complaint", "complaint_id=?", (e["data"].get("complaint"),),
+                     partial(facts.complaint_event, conn, e, dims))
+    elif kind == "alert.raised":
+        facts.away_event(conn, e, dims)
+    if dirty:
+        batch.touched(dirty)
+    if kind == "day.rolled_over" and e["data"].get("to_day"):
+        batch.roll_before(e["data"]["to_day"])
+
+
 def apply_events(conn: sqlite3.Connection, dims: Dims, events: list[dict]) -> None:
+    """Apply the events in order. The whole list first, under one savepoint; should one event fail (not the store:
+    its error fails the batch), the list is applied again one savepoint per event, that event left out."""
+    conn.execute("SAVEPOINT stats_batch")
+    try:
+        batch = _Batch(conn)
+        for e in events:
+            _apply(conn, dims, batch, e)
+    except sqlite3.Error:       # the store's trouble (disk full …), not the event's: the whole batch is retried
+        conn.execute("ROLLBACK TO stats_batch")
+        conn.execute("RELEASE stats_batch")
+        raise
+    except Exception:
+        conn.execute("ROLLBACK TO stats_batch")
+    else:
+        conn.execute("RELEASE stats_batch")
+        return
+    conn.execute("RELEASE stats_batch")
     batch = _Batch(conn)
     for e in events:
-        kind = e["type"]
         conn.execute("SAVEPOINT stats_event")
         try:
-            dirty: set[str] = set()
-            if kind.startswith("ticket."):
-                facts.ticket_event(conn, e, dims, dirty)
-            elif kind == "day.rolled_over":
-                facts.rolled_over(conn, e, dirty, dims.tz)
-            elif kind.startswith("window."):
-                facts.window_event(conn, e, dims)
-            elif kind.startswith("case."):
-                sums.tracked(conn, "case", "case_id=?", (e["data"].get("case", e["case_id"]),),
-                             partial(facts.case_event, conn, e, dims))
-            elif kind == "evaluation.recorded" or kind == "badrating.opened":
-                sums.tracked(conn, "rating", "evaluation_id=?", (e["data"].get("evaluation"),),
-                             partial(facts.rating_event, conn, e, dims))
-            elif kind.startswith("badrating."):
-                sums.tracked(conn, "rating", "badrating_id=?", (e["data"].get("badrating"),),
-                             partial(facts.rating_event, conn, e, dims))
-            elif kind.startswith("complaint."):
-                sums.tracked(conn, "complaint", "complaint_id=?", (e["data"].get("complaint"),),
-                             partial(facts.complaint_event, conn, e, dims))
-            elif kind == "alert.raised":
-                facts.away_event(conn, e, dims)
-            if dirty:
-                batch.touched(dirty)
-            if kind == "day.rolled_over" and e["data"].get("to_day"):
-                batch.roll_before(e["data"]["to_day"])
-        except sqlite3.Error:   # the store's trouble (disk full …), not the event's: the whole batch is retried
+            _apply(conn, dims, batch, e)
+        except sqlite3.Error:
             raise
         except Exception:       # an event the projector cannot read is left out, the same way live and in a rebuild
             conn.execute("ROLLBACK TO stats_event")
             SKIPPED.append(e["seq"])
-            log.exception("stats: event %s (%s) could not be applied; left out", e["seq"], kind)
+            log.exception("stats: event %s (%s) could not be applied; left out", e["seq"], e["type"])
         conn.execute("RELEASE stats_event")
 
 
