@@ -46,6 +46,17 @@ BYS = ("window", "clerk", "matter", "group", "department", "channel", "day", "we
 MONTH, YEAR = ("2026-11-01", "2026-11-30"), ("2025-12-01", "2026-11-30")
 TARGETS = {"month": 0.300, "year": 1.0, "xlsx": 5.0, "cost": 0.10}
 NO_PROJECTOR = "from hall_server.stats.service import Stats\nStats.start = lambda self: None"
+# projector on, each of its batches (wall-clock start, ms, events) appended to a file: when the slow calls fall
+TRACE_BATCHES = """import time
+import hall_server.stats.projector as P
+_step = P.Projector._step_change
+def _traced(self, conn):
+    t, w = time.perf_counter(), time.time()
+    r = _step(self, conn)
+    with open({path!r}, "a") as f:
+        f.write(f"{{w:.4f}} {{(time.perf_counter() - t) * 1000:.2f}} {{r.result[0]}}\\n")
+    return r
+P.Projector._step_change = _traced"""
 
 
 def seeded(d: Path, scale: float, seed: int) -> dict:
@@ -142,6 +153,7 @@ def profile(d: Path) -> dict:
     from hall_server.cases.calendar import WorkCalendar
     from hall_server.runtime import stats_dims
     from hall_server.stats import query as q
+    from hall_server.stats.sums import from_sums
     from hall_server.store.database import connect
 
     cfg = load_config(ROOT / CONFIG)
@@ -153,13 +165,13 @@ def profile(d: Path) -> dict:
     try:
         for dim in ("matter", "window"):
             parts = {
-                "tickets (rollups)": lambda dim=dim: reports._ticket_parts(conn, dim, f, t, {}),
-                "cases (facts)": lambda dim=dim: q._sums(conn, "stats_case", q._CASE_AGG, q._CASE_KEYS, dim, where,
-                                                         args),
-                "ratings (facts)": lambda dim=dim: q._sums(conn, "stats_rating", q._RATING_AGG, q._RATING_KEYS, dim,
-                                                           where, args),
-                "complaints (facts)": lambda dim=dim: q._sums(conn, "stats_complaint", q._COMPLAINT_AGG,
-                                                              q._COMPLAINT_KEYS, dim, where, args),
+                "tickets": lambda dim=dim: reports._ticket_parts(conn, dim, f, t, {}),
+                "cases": lambda dim=dim: from_sums(conn, "case", dim, f, t),
+                "ratings": lambda dim=dim: from_sums(conn, "rating", dim, f, t),
+                "complaints": lambda dim=dim: from_sums(conn, "complaint", dim, f, t),
+                "windows' time": lambda dim=dim: reports._window_time(conn, dim, f, t, {}),
+                "cases from the facts (a filtered report's way)": lambda dim=dim: q._sums(
+                    conn, "stats_case", q._CASE_AGG, q._CASE_KEYS, dim, where, args),
                 "whole report": lambda dim=dim: reports.report(conn, date.fromisoformat(f), date.fromisoformat(t),
                                                                dim, {}),
             }
@@ -172,17 +184,8 @@ def profile(d: Path) -> dict:
                     xs.append(time.perf_counter() - t0)
                 got[name] = round(min(xs) * 1000)
             out[dim] = got
-        xs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            conn.execute("SELECT matter, COUNT(*) FROM stats_case WHERE day BETWEEN ? AND ? GROUP BY 1",
-                         (f, t)).fetchall()
-            xs.append(time.perf_counter() - t0)
-        out["cases count only"] = round(min(xs) * 1000)
         out["rows"] = {tb: conn.execute(f"SELECT COUNT(*) FROM {tb}").fetchone()[0]
-                       for tb in ("stats_ticket", "stats_tday", "stats_case", "stats_rating")}
-        out["tday_matter_rows"] = conn.execute("SELECT COUNT(*) FROM stats_tday WHERE dim='matter' AND day BETWEEN"
-                                               " ? AND ?", (f, t)).fetchone()[0]
+                       for tb in ("stats_ticket", "stats_tday", "stats_sday", "stats_case", "stats_rating")}
     finally:
         conn.close()
     print(f"where a year's report goes: {out}", flush=True)
@@ -195,8 +198,19 @@ def cost_once(base: Path, projector: bool, args) -> dict:
     own = {w.number: [m.code for m in cfg.matters if m.group == w.serves[0] or m.code == w.serves[0]]
            for w in cfg.windows}
     d = fresh_dir(base / ("stats-cost-on" if projector else "stats-cost-off"))
-    srv = Server(d, free_port(), ADMIN_PASSWORD, CONFIG, "" if projector else NO_PROJECTOR)
+    trace = d / "batches.log"
+    srv = Server(d, free_port(), ADMIN_PASSWORD, CONFIG, TRACE_BATCHES.format(path=str(trace)) if projector
+                 else NO_PROJECTOR)
     srv.start(timeout=60)
+    calls: list[tuple[float, float]] = []          # (wall-clock start, seconds) of each call-next
+    plain = load.HttpConn.request
+
+    async def timed_request(self, method, path, obj=None):
+        t, w = time.perf_counter(), time.time()
+        got = await plain(self, method, path, obj)
+        if path.endswith("/call-next"):
+            calls.append((w, time.perf_counter() - t))
+        return got
     try:
         async def metered(phase) -> tuple[dict, float]:
             """The phase's figures and the server's CPU seconds over it and 2 s after (the projector's batch of its
@@ -211,7 +225,12 @@ def cost_once(base: Path, projector: bool, args) -> dict:
             tokens = await load.setup_accounts(srv.port, ADMIN_PASSWORD, windows)
             await load.open_windows(srv.port, tokens, windows)
             await load.seed(srv.port, tokens, own, 15)
-            mixed, cpu_m = await metered(load.mixed_phase(srv.port, tokens, windows, own, args.cost_s, 50.0, 50.0))
+            load.HttpConn.request = timed_request
+            try:
+                mixed, cpu_m = await metered(load.mixed_phase(srv.port, tokens, windows, own, args.cost_s, 50.0,
+                                                              50.0))
+            finally:
+                load.HttpConn.request = plain
             issue, cpu_i = await metered(load.throughput_phase(srv.port, tokens, [m.code for m in cfg.matters], 32,
                                                                1.0, args.issue_s))
             h = await load.health(srv.port)
@@ -222,6 +241,18 @@ def cost_once(base: Path, projector: bool, args) -> dict:
         got = asyncio.run(drive())
     finally:
         srv.stop()
+    if projector and trace.exists() and calls:
+        first, last = calls[0][0], calls[-1][0] + calls[-1][1]
+        batches = [tuple(map(float, line.split())) for line in trace.read_text().splitlines()]
+        batches = [b for b in batches if first <= b[0] <= last]
+        slow = sorted(calls, key=lambda c: -c[1])[:max(1, len(calls) // 100)]       # the slowest 1 %
+        hit = sum(1 for w, dt in slow if any(b[0] - 0.002 <= w + dt and w <= b[0] + b[1] / 1000 for b in batches))
+        got["trace"] = {"batches": len(batches), "batch_ms_p50": pct([b[1] for b in batches], 50),
+                        "batch_ms_max": max((b[1] for b in batches), default=0.0),
+                        "batch_events_p50": pct([b[2] for b in batches], 50), "slow_calls": len(slow),
+                        "slow_during_batch": hit, "slow_ms_min": min(dt for _w, dt in slow) * 1000,
+                        "seconds": last - first}
+        print(f"  trace: {got['trace']}", flush=True)
     print(f"projector {'on ' if projector else 'off'}: call-next p99 {ms(got['mixed']['call_p99'])} ms, "
           f"issues {got['issue']['rate']:.0f}/s (p99 {ms(got['issue']['p99'])} ms); server CPU "
           f"{got['mixed']['cpu_ms_per_request']:.2f} ms per mixed request, {got['issue']['cpu_ms_per_ticket']:.2f} ms "
@@ -245,8 +276,14 @@ def cost(args) -> dict:
                      "cpu_issue": statistics.median(r["issue"]["cpu_ms_per_ticket"] for r in rs),
                      "each": [(r["mixed"]["call_p99"], r["issue"]["rate"], r["mixed"]["cpu_ms_per_request"],
                                r["issue"]["cpu_ms_per_ticket"]) for r in rs],
-                     "stats": rs[-1].get("stats")}
+                     "stats": rs[-1].get("stats"), "traces": [r["trace"] for r in rs if r.get("trace")]}
     return out
+
+
+def args_every(traces: list[dict]) -> float:
+    """Seconds between the projector's batches over the mixed phases traced."""
+    n = sum(x["batches"] for x in traces)
+    return sum(x.get("seconds", 20.0) for x in traces) / n if n else float("nan")
 
 
 def verdict(ok: bool) -> str:
@@ -283,55 +320,67 @@ def report(res: dict) -> str:
               f"{ms(x['p90'])} ms ({x['bytes']:,} bytes, {x['sheet_rows']} rows read back by openpyxl) | ≤ 5 s | "
               f"{verdict(x['p90'] <= TARGETS['xlsx'])} |"]
     p = res.get("profile")
-    if p:
-        m, w = p["matter"], p["window"]
-        lines += ["", f"Where a year's report goes (S1's query parts in process on the same store, best of 3, "
-                  f"by=matter / by=window): ticket figures from the per-day rollups {m['tickets (rollups)']} / "
-                  f"{w['tickets (rollups)']} ms ({p['tday_matter_rows']:,} stats_tday rows for by=matter, each with "
-                  f"two JSON histograms parsed in Python); case figures aggregated from the "
-                  f"{p['rows']['stats_case']:,} case facts {m['cases (facts)']} / {w['cases (facts)']} ms (a COUNT "
-                  "alone over the same rows: "
-                  f"{p['cases count only']} ms — the time is the 14 SUM/CASE expressions per row); ratings from "
-                  f"{p['rows']['stats_rating']:,} facts {m['ratings (facts)']} / {w['ratings (facts)']} ms; complaints "
-                  f"{m['complaints (facts)']} / {w['complaints (facts)']} ms; the whole report {m['whole report']} / "
-                  f"{w['whole report']} ms."]
+    if p and "tickets" in p.get("matter", {}):
+        rows = ", ".join(f"{tb} {n:,}" for tb, n in p["rows"].items())
+        lines += ["", "Where a year's report goes — S1's query parts timed in process on the same store (ms, best of "
+                  f"3; rows: {rows}):", "", "| part | by=matter | by=window |", "|---|---|---|"]
+        for part in p["matter"]:
+            lines.append(f"| {part} | {p['matter'][part]} | {p['window'][part]} |")
     c = res.get("cost")
     if c:
         on, off = c["on"], c["off"]
 
-        def spread(rs, i):
-            xs = [r[i] for r in rs]
-            return max(xs) / min(xs) - 1 if min(xs) else float("nan")
-        noise = max(spread(on["each"], 0), spread(off["each"], 0), spread(on["each"], 1), spread(off["each"], 1))
+        def spread(i):
+            out = 0.0
+            for rs in (on["each"], off["each"]):
+                xs = [r[i] for r in rs if len(r) > i]
+                if xs and min(xs):
+                    out = max(out, max(xs) / min(xs) - 1)
+            return out
         lines += ["", "Keeping the aggregates (bench/run.py's mixed and issue phases on a fresh hall; medians of "
                   f"{len(on['each'])} runs each, alternated; projector off = server prelude `Stats.start = no-op`). "
-                  "The server's CPU per request (over each phase and the 2 s after it, when the projector applies "
-                  "its last batch) is the figure the machine's load disturbs least; latency and throughput runs of "
-                  f"the same mode differed by up to {noise:.0%} here.", "",
-                  "| measure | projector on | projector off | its cost (on vs off; − = on did better) | target "
-                  "| verdict |",
-                  "|---|---|---|---|---|---|"]
-        for name, key, fmt, worse in (
-                ("server CPU per request, mixed phase (call-next + start + issue)", "cpu_mixed", "{:.2f} ms", 1),
-                ("server CPU per durable issue, 32 closed-loop clients", "cpu_issue", "{:.2f} ms", 1),
-                ("call-next p99 (50 calls/s round-robin + 50 issues/s)", "call_p99", "{:.1f} ms", 1),
-                ("durable issues, 32 closed-loop clients", "issue_rate", "{:.0f}/s", -1)):
+                  "The server's CPU per request is taken over each phase and the 2 s after it (when the projector "
+                  "applies its last batch). Where runs of one mode differ by more than the target, a difference "
+                  "within that spread is the machine's, not the projector's.", "",
+                  "| measure | projector on | projector off | its cost (on vs off; − = on did better) | runs of one "
+                  "mode differ by | target | verdict |", "|---|---|---|---|---|---|---|"]
+        for name, key, i, fmt, worse in (
+                ("server CPU per request, mixed phase (call-next + start + issue)", "cpu_mixed", 2, "{:.2f} ms", 1),
+                ("server CPU per durable issue, 32 closed-loop clients", "cpu_issue", 3, "{:.2f} ms", 1),
+                ("call-next p99 (50 calls/s round-robin + 50 issues/s)", "call_p99", 0, "{:.1f} ms", 1),
+                ("durable issues, 32 closed-loop clients", "issue_rate", 1, "{:.0f}/s", -1)):
             a, b = on.get(key), off.get(key)
             if a is None or b is None:
                 continue
             k = 1000 if key == "call_p99" else 1
             diff = (a / b - 1) * worse if b else float("nan")
-            cpu = key.startswith("cpu")
-            if cpu or noise < TARGETS["cost"]:
-                v = verdict(diff < TARGETS["cost"])
+            noise = spread(i)
+            if diff < TARGETS["cost"]:
+                v = verdict(True)
+            elif noise >= TARGETS["cost"] and abs(diff) <= noise:
+                v = "within the machine's noise"
             else:
-                v = "within the machine's noise" if abs(diff) <= noise else verdict(diff < TARGETS["cost"])
-            lines.append(f"| {name} | {fmt.format(a * k)} | {fmt.format(b * k)} | {diff:+.0%} | < 10 % | {v} |")
+                v = verdict(False)
+            lines.append(f"| {name} | {fmt.format(a * k)} | {fmt.format(b * k)} | {diff:+.0%} | up to {noise:.0%} "
+                         f"| < 10 % | {v} |")
         lines.append("| each run (call p99 ms, issues/s, CPU ms per mixed request, per issue) | "
                      + "; ".join(f"{e[0] * 1000:.1f}, {e[1]:.0f}" + (f", {e[2]:.2f}, {e[3]:.2f}" if len(e) > 2 else "")
                                  for e in on["each"]) + " | "
                      + "; ".join(f"{e[0] * 1000:.1f}, {e[1]:.0f}" + (f", {e[2]:.2f}, {e[3]:.2f}" if len(e) > 2 else "")
-                                 for e in off["each"]) + " | | | |")
+                                 for e in off["each"]) + " | | | | |")
+        tr = on.get("traces") or []
+        if tr:
+            slow, hit = sum(x["slow_calls"] for x in tr), sum(x["slow_during_batch"] for x in tr)
+            lines += ["", f"With the projector on, {hit} of the {slow} slowest call-nexts (the slowest 1 % of each "
+                      f"run, from {min(x['slow_ms_min'] for x in tr):.0f} ms) overlapped one of its batches; a batch "
+                      f"came about every {args_every(tr):.1f} s with p50 "
+                      f"{statistics.median(x['batch_events_p50'] for x in tr):.0f} events "
+                      f"in p50 {statistics.median(x['batch_ms_p50'] for x in tr):.1f} ms (longest "
+                      f"{max(x['batch_ms_max'] for x in tr):.1f} ms). A batch is one change in the store's writer "
+                      "(projector.py `_step_change` through `store.write`), so a call-next that arrives during it "
+                      "waits for it; "
+                      + ("most of the slow tail is that wait." if hit * 2 >= slow else
+                         "most of the slow tail is not: it is the machine's.")]
     if res.get("kept"):
         lines += ["", f"(Kept from the run before: {', '.join(res['kept'])}.)"]
     lines += ["", END]
