@@ -1,7 +1,7 @@
 """bench/stats_year.py: the statistics of a seeded year of the district centre (issue 18).
 
 1. Seeds (or reuses, when its seed.json says the same scale and seed) a year into var/bench/stats-year/hall.db with
-   hall_server/stats/seed.py: 1,000,000 tickets, 200,000 cases, ~100,000 ratings at --scale 1.
+   hall_server/stats/seed/: 1,000,000 tickets, 200,000 cases, ~100,000 ratings at --scale 1.
 2. Runs `onewindow stats rebuild` on it (S1's replay of the whole log), timed.
 3. Starts the real server on it and times GET /api/v1/stats over HTTP: a one-month report (target ≤ 300 ms) and a
    one-year report (≤ 1 s) per `by` (and the hour × weekday heat map), and the XLSX of a year per clerk (≤ 5 s),

@@ -1,4 +1,4 @@
-"""The seeded year (hall_server/stats/seed.py) writes what the engine writes: a few tickets, cases, ratings, a 差评
+"""The seeded year (hall_server/stats/seed/) writes what the engine writes: a few tickets, cases, ratings, a 差评
 loop and a complaint driven through the REAL hall (API, fake clock) give the event types and data-key sets of the
 engine; every type and key set the seeder writes must be one of them (or, for the few the API cannot drive here —
 seat presence and away alerts from the camera worker, a 联办 task decision, a rejected 申诉 — the shape written
