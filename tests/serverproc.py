@@ -69,12 +69,18 @@ def without_cameras(text: str) -> str:
     return re.sub(r"(?ms)^\[\[seats\]\]\n.*?(?=^\[|\Z)", "", text)
 
 
-def always_open_config(directory: str | Path, source: Path = DISTRICT, *, cameras: bool = True) -> Path:
+def always_open_config(directory: str | Path, source: Path = DISTRICT, *, cameras: bool = True,
+                       devices: bool = True) -> Path:
     """`source` without its opening hours, written into `directory`: a hall that takes tickets at any hour
-    (and, with `cameras=False`, without its seat cameras)."""
-    path = Path(directory) / f"{source.stem}-always-open{'' if cameras else '-no-cameras'}.toml"
+    (with `cameras=False` without its seat cameras, with `devices=False` without any device)."""
+    kept = "" if devices and cameras else "-no-devices" if not devices else "-no-cameras"
+    path = Path(directory) / f"{source.stem}-always-open{kept}.toml"
     text = without_opening_hours(source.read_text(encoding="utf-8"))
-    path.write_text(text if cameras else without_cameras(text), encoding="utf-8")
+    if not devices:
+        text = without_devices(text)
+    elif not cameras:
+        text = without_cameras(text)
+    path.write_text(text, encoding="utf-8")
     return path
 
 

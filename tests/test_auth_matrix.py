@@ -20,7 +20,7 @@ import httpx
 import pytest
 from conftest import ADMIN_PASSWORD, MORNING
 from fastapi.testclient import TestClient
-from serverproc import ServerProcess, always_open_config, without_devices
+from serverproc import ServerProcess, always_open_config
 
 from hall_server.accounts import auth
 from hall_server.app import create_app
@@ -262,9 +262,8 @@ def test_logout_survives_a_restart(client, tmp_path, district_cfg, clock):
 # -- first start: the generated admin password -----------------------------------------------------
 @pytest.mark.slow
 def test_first_start_prints_generated_admin_password_once(tmp_path):
-    config = tmp_path / "hall.toml"        # without devices: what is checked is the first start's admin
-    config.write_text(without_devices(always_open_config(tmp_path).read_text(encoding="utf-8")), encoding="utf-8")
-    srv = ServerProcess(tmp_path / "data", admin_password=None, config=config)
+    # without devices: what is checked is the first start's admin
+    srv = ServerProcess(tmp_path / "data", admin_password=None, config=always_open_config(tmp_path, devices=False))
     try:
         srv.start()
         first = srv.stdout_of_last_start()

@@ -7,10 +7,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
-from serverproc import DISTRICT, HTTP, ServerProcess, always_open_config, without_devices
+from serverproc import DISTRICT, HTTP, ServerProcess, always_open_config
 
 from hall_server.config import load_config
 
@@ -22,14 +21,8 @@ TICKETS = 220
 MAX_ROUNDS = 80
 
 
-def plain_hall(tmp_path) -> Path:
-    """The district hall, always open, without devices: what is checked is the engine and the store (with
-    devices every issue waited for the kiosk's receipt and every call for its voice)."""
-    path = tmp_path / "hall.toml"
-    path.write_text(without_devices(always_open_config(tmp_path).read_text(encoding="utf-8")), encoding="utf-8")
-    return path
-
-
+# The halls here have no devices: what is checked is the engine and the store (with devices every issue
+# waited for the kiosk's receipt and every call for its voice).
 def _run_threads(targets) -> None:
     threads = [threading.Thread(target=t, daemon=True) for t in targets]
     for t in threads:
@@ -66,7 +59,7 @@ def test_kiosks_issuing_at_once_get_unique_contiguous_numbers(tmp_path):
     matters = ["WJ-001", "WJ-002", "SH-001", "FY-001", "YB-003"]      # W twice: two matters, one prefix
     prefix = {m: CFG.matter(m).prefix for m in matters}
     plan = [[matters[(k + i) % len(matters)] for i in range(30)] for k in range(8)]
-    with ServerProcess(tmp_path / "data", config=plain_hall(tmp_path)) as srv:
+    with ServerProcess(tmp_path / "data", config=always_open_config(tmp_path, devices=False)) as srv:
         kiosk = srv.make_user("kiosk1", "kiosk")
         issued, errors = _kiosk_burst(srv, kiosk, plan)
         day = HTTP.get(srv.url + "/api/v1/hall").json()["service_day"]
@@ -95,7 +88,7 @@ def test_kiosks_issuing_at_once_get_unique_contiguous_numbers(tmp_path):
 def test_twenty_two_windows_calling_at_once_never_share_a_ticket(tmp_path):
     matters = [m.code for m in CFG.matters]
     plan = [[matters[i % len(matters)] for i in range(k, TICKETS, 4)] for k in range(4)]
-    with ServerProcess(tmp_path / "data", config=plain_hall(tmp_path)) as srv:
+    with ServerProcess(tmp_path / "data", config=always_open_config(tmp_path, devices=False)) as srv:
         admin = srv.admin()
         kiosk = srv.make_user("kiosk1", "kiosk", admin)
         clerks: dict[int, dict] = {}

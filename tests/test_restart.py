@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 import httpx
 import pytest
-from serverproc import DISTRICT, HTTP, ServerProcess, always_open_config, without_devices
+from serverproc import DISTRICT, HTTP, ServerProcess, always_open_config
 
 from hall_server.config import load_config
 
@@ -146,9 +146,7 @@ def _check_invariants(db_path, acks: Acks) -> dict[tuple[str, str], int]:
 
 def test_sigkill_mid_traffic_loses_nothing_acknowledged(tmp_path):
     # without devices: what is checked is the store, and each of the four starts opened eighteen of them
-    config = tmp_path / "hall.toml"
-    config.write_text(without_devices(always_open_config(tmp_path).read_text(encoding="utf-8")), encoding="utf-8")
-    srv = ServerProcess(tmp_path / "data", config=config)
+    srv = ServerProcess(tmp_path / "data", config=always_open_config(tmp_path, devices=False))
     acks = Acks()
     seen_numbers: set[tuple[str, str]] = set()        # (service_day, number) ever handed out
     try:
