@@ -25,6 +25,7 @@ from .hardware.config import DeviceConfig, check_devices
 from .hardware.config import DeviceKind as DeviceKind  # the device models moved; imported from here too
 from .lockers.config import LockerPolicy
 from .notify.config import SmsPolicy
+from .rollup.config import RollupPolicy
 from .seats.config import Seat, SeatMonitoring, check_seats
 
 MatterKind = Literal["即办", "承诺", "上报", "联办"]
@@ -268,6 +269,7 @@ class HallConfig(_Strict):
     lockers: LockerPolicy = LockerPolicy()
     feedback: FeedbackPolicy = FeedbackPolicy()
     complaints: ComplaintPolicy = ComplaintPolicy()
+    rollup: RollupPolicy | None = None      # issue 19: ship the event log to the district's PostgreSQL
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:
