@@ -1,4 +1,5 @@
-"""Throw-away PostgreSQL clusters for the tests (issue 19): `from tests.pgcluster import pg  # noqa: F401`.
+"""Throw-away PostgreSQL clusters for the tests (issue 19): `from pgcluster import pg_cluster  # noqa: F401`
+in a test module gives it the fixture `pg` (imported under another name, so that ruff sees no redefinition).
 
 `pg` is session-scoped (one cluster per pytest/xdist worker process), started from the cached initdb template
 (var/cache/pg-template-<major>) in a short temporary directory, fsync off, stopped with `-m immediate` at the
@@ -15,11 +16,11 @@ import pytest
 
 from hall_server.rollup.localpg import PgCluster, pg_bindir
 
-__all__ = ["PgCluster", "pg"]
+__all__ = ["PgCluster", "pg", "pg_cluster"]
 
 
-@pytest.fixture(scope="session")
-def pg():
+@pytest.fixture(scope="session", name="pg")
+def pg_cluster():
     try:
         pg_bindir()
     except FileNotFoundError as e:
@@ -32,3 +33,6 @@ def pg():
     finally:
         cluster.stop(mode="immediate")
         shutil.rmtree(base, ignore_errors=True)
+
+
+pg = pg_cluster          # the same fixture, for `from pgcluster import pg`

@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     checks += system.reachability({t.name: t.url for t in targets})
     if not args.device or args.system:
         checks += [system.database(data_dir), system.clock(cfg.hall.timezone)]
+        if cfg.rollup is not None:                  # issue 19: shipping to the district's PostgreSQL
+            from .rollup import rollup
+            checks.append(rollup(cfg, data_dir))
     from . import report
     out = Path(args.json) if args.json else data_dir / f"diagnose-{stamp}.json"
     meta = {"at": now.isoformat(timespec="seconds"), "config": str(args.config), "data_dir": str(data_dir),
