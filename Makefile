@@ -4,11 +4,12 @@ PY      ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-APT_PKGS := sqlite3 fonts-wqy-zenhei swig libpcsclite-dev pcscd vsmartcard-vpcd espeak-ng alsa-utils chromium
+APT_PKGS := sqlite3 fonts-wqy-zenhei swig libpcsclite-dev pcscd vsmartcard-vpcd espeak-ng alsa-utils chromium \
+            postgresql
 CONFIG  ?= config/district-centre.toml
 PORT    ?= 8000
 
-.PHONY: setup run test bench lint clean system-packages pcscd
+.PHONY: setup run test bench lint clean system-packages pcscd district
 
 # setup also renders the simulated seat cameras' videos the configs name (derived data in ~/.cache/onewindow/camera,
 # keyed by the renderer's source; quiet when they are there), so no camera, test or diagnose waits for one
@@ -31,6 +32,13 @@ $(STAMP): pyproject.toml
 # the hall server (demo accounts printed) and one kiosk program with simulated devices beside it
 run: setup
 	$(VPY) scripts/dev-hall --config $(CONFIG) --port $(PORT)
+
+# issue 19: a private PostgreSQL cluster under var/pg (initdb'd by scripts/district, a Unix socket in var/pg/run, no
+# root, no system service: only the programs of Debian's postgresql package are used, never a cluster it may have
+# made), the district service and three halls —
+# district centre :8000, street centre :8010, community station :8020 — each shipping its events to it. Ctrl-C stops all.
+district: setup
+	$(VPY) scripts/district
 
 # the PC/SC tests read a virtual card through a real pcscd (with vsmartcard's vpcd reader driver)
 # (waits for its socket, up to 5 s, rather than for a fixed time)

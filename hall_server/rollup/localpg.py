@@ -221,6 +221,15 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url_for(name)
 
+    def ensure_database(self, name: str) -> str:
+        """CREATE DATABASE <name> unless it exists (its data kept); returns its URL."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"not a plain database name: {name!r}")
+        with self.connect(autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url_for(name)
+
     def create_role(self, name: str, password: str) -> None:
         """A login role with a password (for TCP connections) that owns nothing but may use every database."""
         from psycopg import sql
