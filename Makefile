@@ -67,6 +67,7 @@ bench: setup
 	$(VPY) bench/handout_devices.py --write docs/benchmarks.md
 	$(VPY) bench/handout_loop_lag.py --write docs/benchmarks.md
 	$(VPY) bench/stats_year.py --write docs/benchmarks.md
+	$(VPY) bench/rollup_ingest.py --write docs/benchmarks.md
 
 lint: setup
 	$(VENV)/bin/ruff check .
