@@ -50,7 +50,8 @@ def run(argv: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 # a phrase of each script's --help (its description)
 HELP = {"camera-check": "Check a seat camera", "card-read": "Read one ID card", "dev-hall": "one kiosk program",
-        "diagnose": "every device of a hall", "make-clips": "Make the Chinese calling clips",
+        "diagnose": "every device of a hall", "district": "a private PostgreSQL cluster",
+        "make-clips": "Make the Chinese calling clips",
         "ports": "List the serial ports and USB devices", "printer-test": "Print a test receipt"}
 
 
