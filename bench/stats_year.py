@@ -46,17 +46,8 @@ BYS = ("window", "clerk", "matter", "group", "department", "channel", "day", "we
 MONTH, YEAR = ("2026-11-01", "2026-11-30"), ("2025-12-01", "2026-11-30")
 TARGETS = {"month": 0.300, "year": 1.0, "xlsx": 5.0, "cost": 0.10}
 NO_PROJECTOR = "from hall_server.stats.service import Stats\nStats.start = lambda self: None"
-# projector on, each of its batches (wall-clock start, ms, events) appended to a file: when the slow calls fall
-TRACE_BATCHES = """import time
-import hall_server.stats.projector as P
-_step = P.Projector._step_change
-def _traced(self, conn):
-    t, w = time.perf_counter(), time.time()
-    r = _step(self, conn)
-    with open({path!r}, "a") as f:
-        f.write(f"{{w:.4f}} {{(time.perf_counter() - t) * 1000:.2f}} {{r.result[0]}}\\n")
-    return r
-P.Projector._step_change = _traced"""
+# projector on: the worker process appends each batch (wall-clock start, ms, events) to the file that
+# ONEWINDOW_STATS_TRACE names, so that the slow calls can be set against the batches that ran meanwhile
 
 
 def seeded(d: Path, scale: float, seed: int) -> dict:
@@ -153,12 +144,12 @@ def profile(d: Path) -> dict:
     from hall_server.cases.calendar import WorkCalendar
     from hall_server.runtime import stats_dims
     from hall_server.stats import query as q
+    from hall_server.stats.schema import open_reports, path_beside
     from hall_server.stats.sums import from_sums
-    from hall_server.store.database import connect
 
     cfg = load_config(ROOT / CONFIG)
     reports = q.Reports(stats_dims(cfg, WorkCalendar(cfg.calendar).working_days_between))
-    conn = connect(d / "hall.db", readonly=True)
+    conn = open_reports(path_beside(d / "hall.db"), d / "hall.db")
     f, t = YEAR
     where, args = q._where(f, t, {})
     out: dict = {}
@@ -199,8 +190,9 @@ def cost_once(base: Path, projector: bool, args) -> dict:
            for w in cfg.windows}
     d = fresh_dir(base / ("stats-cost-on" if projector else "stats-cost-off"))
     trace = d / "batches.log"
-    srv = Server(d, free_port(), ADMIN_PASSWORD, CONFIG, TRACE_BATCHES.format(path=str(trace)) if projector
-                 else NO_PROJECTOR)
+    srv = Server(d, free_port(), ADMIN_PASSWORD, CONFIG, "" if projector else NO_PROJECTOR)
+    if projector:
+        srv.env["ONEWINDOW_STATS_TRACE"] = str(trace)
     srv.start(timeout=60)
     calls: list[tuple[float, float]] = []          # (wall-clock start, seconds) of each call-next
     plain = load.HttpConn.request

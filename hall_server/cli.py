@@ -80,22 +80,24 @@ def _stats(args) -> int:
     if args.stats_command == "rebuild":
         from .cases.calendar import WorkCalendar
         from .runtime import stats_dims
-        from .stats.projector import rebuild
+        from .stats.schema import open_reports
+        from .stats.service import Stats
         from .store.database import Store
 
         path = Path(args.data_dir) / "hall.db"
         if not path.exists():
             print(f"no hall database in {args.data_dir} (hall.db); give the server's --data-dir", file=sys.stderr)
             return 2
-        # the store alone (not a Hall: no rollover, no device, nothing else written); its writer is not started, so
-        # the replay runs here, batch by batch, each batch one transaction with the cursor
-        store = Store(path)
+        Store(path).close()         # the hall's schema brought up to date, nothing else written (no Hall)
+        # the replay runs here, batch by batch, each batch one transaction of the stats database with its cursor
+        stats = Stats(path, stats_dims(cfg, WorkCalendar(cfg.calendar).working_days_between), lambda: 0)
+        events, seconds = stats.rebuild()
+        conn = open_reports(stats.path, path)
         try:
-            events, seconds = rebuild(store, stats_dims(cfg, WorkCalendar(cfg.calendar).working_days_between))
-            tickets = store.read.execute("SELECT COUNT(*) FROM stats_ticket").fetchone()[0]
-            days = store.read.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
+            tickets = conn.execute("SELECT COUNT(*) FROM stats_ticket").fetchone()[0]
+            days = conn.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
         finally:
-            store.close()
+            conn.close()
         print(f"stats rebuilt from the event log of {path}: {events} events replayed in {seconds:.1f} s; "
               f"{tickets} tickets, {days} days rolled up")
         return 0
@@ -145,7 +147,7 @@ def _serve(args) -> int:
         clock = OffsetClock(args.clock_offset_s)
         logging.getLogger(__name__).warning("the hall's clock runs %+.0f s off the machine's (--clock-offset-s): %s",
                                             args.clock_offset_s, clock.now().isoformat(timespec="seconds"))
-    hall = Hall(cfg, data_dir, clock)
+    hall = Hall(cfg, data_dir, clock, stats_mode="process")
     generated = hall.ensure_admin()
     if generated:
         print(f"\n  first start: user 'admin' created with password {generated}\n"

@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 
 
 class Hall:
-    def __init__(self, cfg: HallConfig, data_dir: str | Path, clock: Clock | None = None):
+    def __init__(self, cfg: HallConfig, data_dir: str | Path, clock: Clock | None = None, *,
+                 stats_mode: str = "thread"):
+        """`stats_mode`: where the statistics' projector runs — 'thread' (a hall inside another program, tests) or
+        'process' (the server: its own process, off the server's interpreter lock and core)."""
         self.cfg = cfg
         self.started_monotonic = time.monotonic()
         self.clock = clock or Clock()
@@ -93,10 +96,17 @@ class Hall:
         self.lockers = Lockers(cfg, self.store, self.devices, self.clock, self.cases.ctx, self.outbox,
                                self.identity_key)
         self.parcels = Parcels(cfg, self.store, self.cases.ctx)
-        # statistics and 考核: a projector follows the log into the stats tables, batched outside the hot changes
-        self.stats = Stats(self.store, self.bus, stats_dims(cfg, self.cases.calendar.working_days_between))
+        # statistics and 考核: a projector follows the log into the stats database (its own file), batched
+        self.stats = Stats(self.store.path, stats_dims(cfg, self.cases.calendar.working_days_between),
+                           lambda: self.bus.latest_seq, mode=stats_mode,
+                           calendar=cfg.calendar.model_dump(mode="json"))
         self.store.write_sync(self._sync_windows)
         self.bus.latest_seq = last_seq(self.store.read)
+        # issue 19: the event log shipped to the district's PostgreSQL — only with [rollup] (psycopg imported then)
+        self.rollup = None
+        if cfg.rollup is not None:
+            from .rollup.shipper import Shipper, hall_info
+            self.rollup = Shipper(cfg.rollup, hall_info(cfg), self.store.path, self.bus, self.clock.now)
 
     def _sync_windows(self, conn) -> Change:
         for w in self.cfg.windows:
@@ -121,8 +131,12 @@ class Hall:
         self.sms.start()
         await self.lockers.start()
         self.stats.start()
+        if self.rollup is not None:
+            self.rollup.start()
 
     async def stop(self) -> None:
+        if self.rollup is not None:
+            await self.rollup.stop()
         await self.stats.stop()
         await self.lockers.stop()
         await self.sms.stop()
@@ -137,6 +151,7 @@ class Hall:
         self.close()
 
     def close(self) -> None:
+        self.stats.close()
         self.store.close()
 
     async def _send_sms(self, phone: str, text: str) -> list[int]:

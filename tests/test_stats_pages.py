@@ -322,15 +322,20 @@ def test_screenshots_of_a_seeded_year(tmp_path, district_cfg, browser):
     data = tmp_path / "data"
     data.mkdir()
     seeded = os.environ.get("ONEWINDOW_SEEDED_DB")
+    cursor = None
     if seeded:
-        with closing(sqlite3.connect(f"file:{seeded}?mode=ro", uri=True)) as src, \
-                closing(sqlite3.connect(data / "hall.db")) as dst:
-            src.backup(dst)
+        for name in ("hall.db", "stats.db"):            # the statistics beside it, if they were built
+            source = Path(seeded).with_name("stats.db") if name == "stats.db" else Path(seeded)
+            if source.exists():
+                with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+                        closing(sqlite3.connect(data / name)) as dst:
+                    src.backup(dst)
+        if (data / "stats.db").exists():
+            with closing(sqlite3.connect(data / "stats.db")) as conn:
+                cursor = conn.execute("SELECT value FROM meta WHERE key='stats_seq'").fetchone()
     else:
         seed = pytest.importorskip("hall_server.stats.seed")
         seed.seed(data / "hall.db", scale=float(os.environ.get("ONEWINDOW_SEED_SCALE", "0.1")), seed=1)
-    with closing(sqlite3.connect(data / "hall.db")) as conn:
-        cursor = conn.execute("SELECT value FROM meta WHERE key='stats_seq'").fetchone()
     clock = FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=TZ))
     cfg = district_cfg.model_copy(update={"devices": (), "seats": ()})
     srv = InProcessHall(data, cfg, clock)

@@ -22,8 +22,8 @@ from hall_server.clock import FakeClock
 from hall_server.config import load_config
 from hall_server.errors import HallError
 from hall_server.runtime import Hall
+from hall_server.stats.apply import SKIPPED
 from hall_server.stats.figures import bucket, percentile
-from hall_server.stats.projector import SKIPPED, rebuild, step
 from hall_server.store.database import Change
 
 CFG = load_config(os.path.join(os.path.dirname(__file__), "..", "config", "district-centre.toml"))
@@ -103,8 +103,9 @@ def _change(hall: Hall, a: tuple, conn):
         return e.login(conn, a[1], username=a[2])
     if kind == "logout":
         return e.logout(conn, a[1], username=_clerk(conn, a[1]))
-    if kind == "project":            # the projector applies a batch of a random size
-        return Change(step(conn, hall.stats.dims, a[1]))
+    if kind == "project":            # the projector applies a batch of a random size (its own database)
+        hall.stats.projector.step_now(a[1])
+        return Change()
     raise AssertionError(kind)
 
 
@@ -119,7 +120,7 @@ def _run(hall: Hall, clock: FakeClock, actions) -> None:
         else:
             _do(hall, partial(_change, hall, a))
         clock.advance(seconds=3)     # past the call debounce
-    while hall.store.write_sync(partial(_change, hall, ("project", 10_000)))[0]:
+    while hall.stats.projector.step_now(10_000)[0]:
         pass
 
 
@@ -223,7 +224,14 @@ def expected_rows(tickets: list[dict], by: str) -> dict[str, dict]:
 
 
 def _check(hall: Hall, tickets: list[dict], wtime: dict) -> dict:
-    conn = hall.store.read
+    conn = hall.stats.reader()
+    try:
+        return _check_on(conn, hall, tickets, wtime)
+    finally:
+        conn.close()
+
+
+def _check_on(conn, hall: Hall, tickets: list[dict], wtime: dict) -> dict:
     days = sorted({t["day"] for t in tickets} | {k[0] for k in wtime})
     if not days:
         return {}
@@ -273,12 +281,14 @@ def test_every_figure_equals_a_recomputation_from_the_raw_rows_and_rebuild_agree
             _do(hall, partial(_change, hall, ("state", w, "open")))
         _run(hall, clock, actions)
         tickets, wtime = recompute(hall.store.read)
-        rolled = hall.store.read.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
+        stats = hall.stats.reader()
+        rolled = stats.execute("SELECT COUNT(*) FROM stats_days WHERE rolled=1").fetchone()[0]
         event(f"tickets: {min(len(tickets) // 10 * 10, 40)}+, days rolled: {min(rolled, 2)}")
         event(f"called twice: {any(t['transfers'] for t in tickets)}; old day touched: "
-              f"{hall.store.read.execute('SELECT COUNT(*) FROM stats_days').fetchone()[0] > rolled}")
+              f"{stats.execute('SELECT COUNT(*) FROM stats_days').fetchone()[0] > rolled}")
+        stats.close()
         live = _check(hall, tickets, wtime)
-        rebuild(hall.store, hall.stats.dims, page=7)       # small pages: many batches
+        hall.stats.rebuild(page=7)                         # small pages: many batches
         again = _check(hall, tickets, wtime)
         assert again == live
         assert not SKIPPED, "events the projector could not apply"

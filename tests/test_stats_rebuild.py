@@ -18,8 +18,7 @@ from hall_server.cli import main as cli
 from hall_server.clock import FakeClock
 from hall_server.config import load_config
 from hall_server.runtime import Hall
-from hall_server.stats.projector import TABLES, cursor, step
-from hall_server.store.database import Change
+from hall_server.stats.schema import TABLES, cursor
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(DISTRICT)
@@ -42,12 +41,22 @@ def traffic(hall: Hall, clock: FakeClock, days: int = 2, per_day: int = 12) -> N
         clock.set(MORNING + timedelta(days=day + 1))
 
 
-def snapshot(conn) -> dict:
+def snapshot(hall: Hall) -> dict:
     """Every stats table's rows, and the cursor."""
-    out = {"cursor": cursor(conn)}
-    for t in TABLES:
-        out[t] = sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}"))
-    return out
+    conn = hall.stats.reader()
+    try:
+        out = {"cursor": cursor(conn)}
+        for t in TABLES:
+            out[t] = sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}"))
+        return out
+    finally:
+        conn.close()
+
+
+def drain(hall: Hall, limit: int = 1000) -> None:
+    """The projector's batches of `limit` seqs until the log's end, here and now."""
+    while hall.stats.projector.step_now(limit)[0]:
+        pass
 
 
 def _kill_script(data_dir: Path, commit_first: int, apply: int) -> str:
@@ -57,15 +66,17 @@ def _kill_script(data_dir: Path, commit_first: int, apply: int) -> str:
         import os, signal
         from hall_server.config import load_config
         from hall_server.runtime import Hall
-        from hall_server.stats import projector
+        from hall_server.stats.apply import step
+        from hall_server.stats.schema import open_stats
+        from hall_server.store.database import connect
         hall = Hall(load_config({str(DISTRICT)!r}), {str(data_dir)!r})
-        conn = hall.store._writer_conn
+        conn, log_conn = open_stats(hall.stats.path), connect(hall.store.path, readonly=True)
         if {commit_first}:
             conn.execute("BEGIN IMMEDIATE")
-            projector.step(conn, hall.stats.dims, {commit_first})
+            step(conn, log_conn, hall.stats.dims, {commit_first})
             conn.execute("COMMIT")
         conn.execute("BEGIN IMMEDIATE")
-        n, _ = projector.step(conn, hall.stats.dims, {apply})
+        n, _ = step(conn, log_conn, hall.stats.dims, {apply})
         assert n == {apply}, n
         print("applied", n, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
@@ -87,15 +98,14 @@ def test_sigkill_mid_batch_then_catch_up_equals_a_rebuild(tmp_path):
     _killed(tmp_path, commit_first=40, apply=25)         # killed with 25 events applied, uncommitted
     hall = Hall(CFG, tmp_path, clock)
     try:
-        assert cursor(hall.store.read) == 40              # the killed batch left nothing, cursor included
-        partial = snapshot(hall.store.read)
+        partial = snapshot(hall)
+        assert partial["cursor"] == 40                    # the killed batch left nothing, cursor included
         assert partial["stats_ticket"]                    # the first batch's facts are there
-        while hall.store.write_sync(lambda c: Change(step(c, hall.stats.dims, 17)))[0]:
-            pass
-        live = snapshot(hall.store.read)
+        drain(hall, 17)
+        live = snapshot(hall)
         assert live["stats_days"] and any(r[1] for r in live["stats_days"])    # a day was rolled up
         hall.stats.rebuild()
-        assert snapshot(hall.store.read) == live
+        assert snapshot(hall) == live
     finally:
         hall.close()
 
@@ -108,18 +118,17 @@ def test_sigkill_in_the_first_batch_and_between_batches(tmp_path):
     _killed(tmp_path, commit_first=0, apply=30)          # nothing committed at all
     hall = Hall(CFG, tmp_path, clock)
     try:
-        assert snapshot(hall.store.read) == {"cursor": 0, **{t: [] for t in TABLES}}
-        hall.store.write_sync(lambda c: Change(step(c, hall.stats.dims, 10)))    # a batch, then a "crash"
+        assert snapshot(hall) == {"cursor": 0, **{t: [] for t in TABLES}}
+        hall.stats.projector.step_now(10)                 # a batch, then a "crash"
     finally:
         hall.close()
     hall = Hall(CFG, tmp_path, clock)                     # the restart goes on from the cursor
     try:
-        assert cursor(hall.store.read) == 10
-        while hall.store.write_sync(lambda c: Change(step(c, hall.stats.dims)))[0]:
-            pass
-        live = snapshot(hall.store.read)
+        assert snapshot(hall)["cursor"] == 10
+        drain(hall)
+        live = snapshot(hall)
         hall.stats.rebuild()
-        assert snapshot(hall.store.read) == live
+        assert snapshot(hall) == live
     finally:
         hall.close()
 
@@ -128,9 +137,8 @@ def test_the_cli_rebuilds_and_says_what_it_did(tmp_path, capsys):
     clock = FakeClock(MORNING)
     hall = Hall(CFG, tmp_path, clock)
     traffic(hall, clock, days=2, per_day=6)
-    while hall.store.write_sync(lambda c: Change(step(c, hall.stats.dims)))[0]:
-        pass
-    live = snapshot(hall.store.read)
+    drain(hall)
+    live = snapshot(hall)
     events = hall.store.read.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     hall.close()
     assert cli(["stats", "rebuild", "--config", str(DISTRICT), "--data-dir", str(tmp_path)]) == 0
@@ -138,7 +146,7 @@ def test_the_cli_rebuilds_and_says_what_it_did(tmp_path, capsys):
     assert "events replayed" in out and "12 tickets" in out
     hall = Hall(CFG, tmp_path, clock)
     try:
-        after = snapshot(hall.store.read)
+        after = snapshot(hall)
         assert after == live and after["cursor"] == events       # nothing else written by the rebuild
     finally:
         hall.close()
@@ -147,7 +155,7 @@ def test_the_cli_rebuilds_and_says_what_it_did(tmp_path, capsys):
 
 
 def test_an_event_the_projector_cannot_read_is_left_out_and_the_rest_applied(tmp_path, monkeypatch):
-    from hall_server.stats import facts, projector
+    from hall_server.stats import apply, facts
 
     clock = FakeClock(MORNING)
     hall = Hall(CFG, tmp_path, clock)
@@ -161,11 +169,64 @@ def test_an_event_the_projector_cannot_read_is_left_out_and_the_rest_applied(tmp
                 raise KeyError("an event of a shape the projector does not know")
             return real(conn, e, dims, dirty)
         monkeypatch.setattr(facts, "ticket_event", unreadable)
-        monkeypatch.setattr(projector, "SKIPPED", [])
-        hall.store.write_sync(lambda c: Change(step(c, hall.stats.dims)))
-        numbers = [r[0] for r in hall.store.read.execute(
+        monkeypatch.setattr(apply, "SKIPPED", [])
+        hall.stats.projector.step_now()
+        conn = hall.stats.reader()
+        numbers = [r[0] for r in conn.execute(
             "SELECT t.number FROM stats_ticket s JOIN tickets t ON t.id = s.ticket_id ORDER BY s.ticket_id")]
-        assert numbers == ["S001", "S003"] and len(projector.SKIPPED) == 1
-        assert cursor(hall.store.read) == hall.store.read.execute("SELECT MAX(seq) FROM events").fetchone()[0]
+        assert numbers == ["S001", "S003"] and len(apply.SKIPPED) == 1
+        assert cursor(conn) == conn.execute("SELECT MAX(seq) FROM events").fetchone()[0]
+        conn.close()
     finally:
         hall.close()
+
+
+def test_the_servers_projector_is_a_process_of_its_own_restarted_when_killed_and_gone_with_the_server(tmp_path):
+    """`onewindow serve` runs the projector as a child process (off the server's interpreter lock): the figures
+    follow the tickets; a killed projector is started again and catches up; a killed server leaves no projector."""
+    import time
+
+    from serverproc import ServerProcess, always_open_config
+
+    def wait(cond, what):
+        end = time.monotonic() + 60
+        while not (value := cond()):
+            assert time.monotonic() < end, f"timed out waiting for {what}"
+            time.sleep(0.05)
+        return value
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+    srv = ServerProcess(tmp_path / "data", config=always_open_config(tmp_path, devices=False)).start()
+    try:
+        with srv.client() as c:
+            admin = srv.admin()
+            health = lambda: c.get("/api/v1/health").json()  # noqa: E731
+
+            def issued_today() -> int:
+                day = health()["service_day"]
+                r = c.get("/api/v1/stats", params={"from": day, "to": day, "by": "window"}, headers=admin)
+                return r.json()["totals"]["issued"]
+
+            def issue(n: int) -> None:
+                for _ in range(n):
+                    assert c.post("/api/v1/tickets", json={"matter": "WJ-001"}, headers=admin).status_code == 201
+
+            issue(3)
+            first = wait(lambda: (s := health()["stats"])["lag_events"] == 0 and issued_today() == 3 and s,
+                         "the projector to catch up")
+            assert first["mode"] == "process" and first["starts"] == 1 and first["pid"] != srv.proc.pid
+            os.kill(first["pid"], signal.SIGKILL)
+            issue(2)
+            again = wait(lambda: (s := health()["stats"])["starts"] == 2 and s["lag_events"] == 0 and s,
+                         "a new projector to catch up")
+            assert again["pid"] != first["pid"] and issued_today() == 5
+        srv.kill()                          # the server dies at once: its projector reads the end of its stdin
+        wait(lambda: not alive(again["pid"]), "the orphaned projector to exit")
+    finally:
+        srv.kill()

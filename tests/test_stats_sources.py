@@ -172,7 +172,11 @@ def test_seat_figures_from_the_seat_monitor(tmp_path, district_cfg, clock):
         await mon._flush(t0 + timedelta(seconds=1200))
         await mon._raise(Raise(1, "ca", t0 + timedelta(seconds=600), t0 + timedelta(seconds=900)))
         await hall.stats.projector.catch_up()
-        return hall.stats.reports.report(hall.store.read, clock.now().date(), clock.now().date(), "clerk", {})
+        stats = hall.stats.reader()
+        try:
+            return hall.stats.reports.report(stats, clock.now().date(), clock.now().date(), "clerk", {})
+        finally:
+            stats.close()
     try:
         body = asyncio.run(run())
     finally:

@@ -27,7 +27,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
     await hall.devices.check_remote()       # a silent kiosk's devices: their event first, then the answer
     devices = hall.devices.snapshot()
     working = all(d["state"] in ("ok", "degraded") for d in devices)
-    return {
+    out = {
         "status": "fault" if not db_ok else ("ok" if working else "degraded"),
         "hall": hall.cfg.hall.code,
         "service_day": hall.engine.today(),
@@ -42,6 +42,9 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
         "sms_outbox": {"device": hall.cfg.sms.device or None, **hall.outbox.counts(read)},
         "stats": hall.stats.projector.status(),      # lag_events: committed events not yet in the statistics
     }
+    if hall.rollup is not None:     # issue 19: shipping to the district; a warning in it, never a failed health
+        out["rollup"] = hall.rollup.status(read)
+    return out
 
 
 @router.get("/alerts", summary="What supervisors should look at: devices not working well, and today's alerts")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from .config import CalendarTable
+if TYPE_CHECKING:       # the stats worker counts working days without the configuration's models
+    from .config import CalendarTable
 
 MAX_SPAN = 3660        # working days a single count may cover (ten years): guards against absurd input
 
@@ -29,7 +31,11 @@ def _package() -> tuple[frozenset[date], frozenset[date], range]:
 
 class WorkCalendar:
     def __init__(self, table: CalendarTable | None = None):
-        self.table = table or CalendarTable()
+        if table is None:
+            from .config import CalendarTable
+
+            table = CalendarTable()
+        self.table = table
         self._table_years = frozenset(self.table.years)
         self._table_holidays = frozenset(self.table.holidays)
         self._table_workdays = frozenset(self.table.workdays)

@@ -1,249 +1,223 @@
-"""The stats projector: follows the event log and applies it to the stats tables, a batch at a time, each batch in
-ONE store transaction together with its cursor (meta 'stats_seq', the last seq applied).
+"""The stats projector: follows the hall's event log into the stats database (schema.py), a batch at a time.
 
-It is never in the write path of a hot change: it wakes when events are published, waits `delay_s` to gather more,
-and applies up to PAGE events in one transaction through the store's writer (a few milliseconds for a busy hall's
-second; catching up a long log, it leaves the writer to the hot changes between its batches). A crash between
-batches leaves aggregates and cursor of the last committed batch; a crash inside one rolls the whole batch back,
-cursor and all; the next start goes on from the cursor. `rebuild()` empties every stats table and replays the log
-from seq 0 with the same functions, so it ends where the running server is.
+It is never in the write path of a hot change, and since the stats have a database of their own it never goes
+through the hall store's single writer either. It runs in one of two places:
+
+- `process` (the server, `onewindow serve`): a child process, `python -m hall_server.stats.worker` (worker.py),
+  so that applying the batches takes neither the server's interpreter lock nor its core from the clerks' calls and
+  the kiosks' issues. The server starts it, starts it again after a back-off when it dies (logged, never a crash
+  loop of the server), and stops it; the child exits by itself when the server is gone (its stdin ends).
+- `thread` (a hall inside another program: tests, scripts): a thread of this process, with the same functions.
+
+Either way it reads the log on a read connection, wakes every `delay_s` (gathering what was committed meanwhile),
+and applies up to PAGE events in one transaction of the stats database together with its cursor. `catch_up()`
+applies everything committed so far before it returns (tests, and a report that must be fresh).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
+import sys
+import threading
 import time
-from functools import partial
+from collections.abc import Callable
+from pathlib import Path
 
-from ..store.database import Change, Store
-from ..store.events import EventBus
-from . import facts, sums
+from ..store.database import connect
+from .apply import PAGE, SKIPPED, run_step
 from .facts import Dims
-from .rollup import roll_day, unroll_day
+from .schema import cursor, open_stats
+
+__all__ = ["SKIPPED", "Projector"]
 
 log = logging.getLogger(__name__)
-PAGE = 1000         # events per live batch: ~0.1 s of the writer at most, even catching up a year
-REBUILD_PAGE = 20000
-CURSOR = "stats_seq"
-SKIPPED: list[int] = []         # seqs of events left out since start (a bug: the tests assert there are none)
-TABLES = ("stats_ticket", "stats_tday", "stats_days", "stats_case", "stats_rating", "stats_complaint",
-          "stats_wstate", "stats_wtime", "stats_sday")
-
-
-def cursor(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT value FROM meta WHERE key=?", (CURSOR,)).fetchone()
-    return int(row[0]) if row else 0
-
-
-class _Batch:
-    """The days touched by one batch, and which of them are rolled (read once per batch)."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-        self.rolled: dict[str, int] = {}
-
-    def touched(self, days: set[str]) -> None:
-        for day in days:
-            state = self.rolled.get(day)
-            if state is None:
-                row = self.conn.execute("SELECT rolled FROM stats_days WHERE day=?", (day,)).fetchone()
-                if row is None:
-                    self.conn.execute("INSERT INTO stats_days (day, rolled) VALUES (?, 0)", (day,))
-                state = row[0] if row else 0
-            if state:
-                unroll_day(self.conn, day)
-            self.rolled[day] = 0
-
-    def roll_before(self, day: str) -> None:
-        for (d,) in self.conn.execute("SELECT day FROM stats_days WHERE rolled=0 AND day<?", (day,)).fetchall():
-            roll_day(self.conn, d)
-            self.rolled[d] = 1
-
-
-def _apply(conn: sqlite3.Connection, dims: Dims, batch: _Batch, e: dict) -> None:
-    kind = e["type"]
-    dirty: set[str] = set()
-    if kind.startswith("ticket."):
-        facts.ticket_event(conn, e, dims, dirty)
-    elif kind == "day.rolled_over":
-        facts.rolled_over(conn, e, dirty, dims.tz)
-    elif kind.startswith("window."):
-        facts.window_event(conn, e, dims)
-    elif kind.startswith("case."):
-        sums.tracked(conn, "case", "case_id=?", (e["data"].get("case", e["case_id"]),),
-                     partial(facts.case_event, conn, e, dims))
-    elif kind == "evaluation.recorded" or kind == "badrating.opened":
-        sums.tracked(conn, "rating", "evaluation_id=?", (e["data"].get("evaluation"),),
-                     partial(facts.rating_event, conn, e, dims))
-    elif kind.startswith("badrating."):
-        sums.tracked(conn, "rating", "badrating_id=?", (e["data"].get("badrating"),),
-                     partial(facts.rating_event, conn, e, dims))
-    elif kind.startswith("complaint."):
-        sums.tracked(conn, "complaint", "complaint_id=?", (e["data"].get("complaint"),),
-                     partial(facts.complaint_event, conn, e, dims))
-    elif kind == "alert.raised":
-        facts.away_event(conn, e, dims)
-    if dirty:
-        batch.touched(dirty)
-    if kind == "day.rolled_over" and e["data"].get("to_day"):
-        batch.roll_before(e["data"]["to_day"])
-
-
-def apply_events(conn: sqlite3.Connection, dims: Dims, events: list[dict]) -> None:
-    """Apply the events in order. The whole list first, under one savepoint; should one event fail (not the store:
-    its error fails the batch), the list is applied again one savepoint per event, that event left out."""
-    conn.execute("SAVEPOINT stats_batch")
-    try:
-        batch = _Batch(conn)
-        for e in events:
-            _apply(conn, dims, batch, e)
-    except sqlite3.Error:       # the store's trouble (disk full …), not the event's: the whole batch is retried
-        conn.execute("ROLLBACK TO stats_batch")
-        conn.execute("RELEASE stats_batch")
-        raise
-    except Exception:
-        conn.execute("ROLLBACK TO stats_batch")
-    else:
-        conn.execute("RELEASE stats_batch")
-        return
-    conn.execute("RELEASE stats_batch")
-    batch = _Batch(conn)
-    for e in events:
-        conn.execute("SAVEPOINT stats_event")
-        try:
-            _apply(conn, dims, batch, e)
-        except sqlite3.Error:
-            raise
-        except Exception:       # an event the projector cannot read is left out, the same way live and in a rebuild
-            conn.execute("ROLLBACK TO stats_event")
-            SKIPPED.append(e["seq"])
-            log.exception("stats: event %s (%s) could not be applied; left out", e["seq"], e["type"])
-        conn.execute("RELEASE stats_event")
-
-
-# the events that change a stats table (the others — prompts, presence, SMS, devices … — are skipped in SQL)
-WANTED = ("(type GLOB 'ticket.*' AND type != 'ticket.recalled') OR type GLOB 'case.*' OR type GLOB 'window.*'"
-          " OR type GLOB 'complaint.*' OR type GLOB 'badrating.*'"
-          " OR type IN ('evaluation.recorded', 'day.rolled_over', 'alert.raised')")
-
-
-def read_log(conn: sqlite3.Connection, since: int, upto: int) -> list[dict]:
-    """The wanted events with since < seq <= upto, in order."""
-    rows = conn.execute("SELECT seq, type, at, actor, window, ticket_id, case_id, data FROM events"
-                        f" WHERE seq > ? AND seq <= ? AND ({WANTED}) ORDER BY seq", (since, upto)).fetchall()
-    return [{"seq": r[0], "type": r[1], "at": r[2], "actor": r[3], "window": r[4], "ticket_id": r[5],
-             "case_id": r[6], "data": json.loads(r[7])} for r in rows]
-
-
-def step(conn: sqlite3.Connection, dims: Dims, limit: int = PAGE) -> tuple[int, int]:
-    """One batch: the events of the next `limit` seqs after the cursor applied, and the cursor moved, in the
-    caller's transaction. Returns (seqs covered, new cursor): fewer than `limit` once the log's end is reached."""
-    since = cursor(conn)
-    upto = min(since + limit, conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
-    if upto <= since:
-        return 0, since
-    apply_events(conn, dims, read_log(conn, since, upto))
-    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                 (CURSOR, str(upto)))
-    return upto - since, upto
-
-
-def clear(conn: sqlite3.Connection) -> None:
-    for t in TABLES:
-        conn.execute(f"DELETE FROM {t}")
-    conn.execute("DELETE FROM meta WHERE key=?", (CURSOR,))
+BACKOFF_START_S, BACKOFF_MAX_S = 1.0, 30.0
+STABLE_S = 60.0                 # a child that ran this long starts its next back-off afresh
+CATCH_UP_TIMEOUT_S = 60.0
+COMMAND = (sys.executable, "-m", "hall_server.stats.worker")
 
 
 class Projector:
-    def __init__(self, store: Store, bus: EventBus, dims: Dims, delay_s: float = 0.5):
-        self.store, self.bus, self.dims, self.delay_s = store, bus, dims, delay_s
-        self.cursor = cursor(store.read)
-        self.batches = 0
-        self.failures = 0
+    def __init__(self, db_path: Path, stats_path: Path, dims: Dims, latest_seq: Callable[[], int], *,
+                 mode: str = "thread", start_message: Callable[[], dict] | None = None, delay_s: float = 0.5):
+        if mode not in ("thread", "process"):
+            raise ValueError(f"stats projector mode {mode!r}: 'thread' or 'process'")
+        if mode == "process" and start_message is None:
+            raise ValueError("the stats projector's process needs its start message")
+        self.db_path, self.stats_path, self.dims, self.mode = Path(db_path), Path(stats_path), dims, mode
+        self.latest_seq, self.delay_s, self._start_message = latest_seq, delay_s, start_message
+        self.batches = self.failures = self.starts = 0
+        self._lock = threading.Lock()           # one batch at a time on the thread's connections
+        self._status_lock = threading.Lock()
+        self._status_conn: sqlite3.Connection | None = None
+        self._conns: tuple[sqlite3.Connection, sqlite3.Connection] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._task: asyncio.Task | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._stopping = False
+
+    # -- what it has done ----------------------------------------------------------------------------
+    @property
+    def cursor(self) -> int:
+        """The last seq of the log in the stats (read from the stats database: the child's work too)."""
+        with self._status_lock:
+            if self._status_conn is None:
+                self._status_conn = sqlite3.connect(str(self.stats_path), check_same_thread=False)
+                self._status_conn.execute("PRAGMA busy_timeout = 2000")
+            try:
+                return cursor(self._status_conn)
+            except sqlite3.Error:       # the projector is making the file afresh: nothing applied yet
+                return 0
 
     @property
     def lag(self) -> int:
         """Events committed but not yet in the stats."""
-        return max(0, self.bus.latest_seq - self.cursor)
+        return max(0, self.latest_seq() - self.cursor)
 
     def status(self) -> dict:
-        return {"cursor": self.cursor, "lag_events": self.lag, "batches": self.batches, "failures": self.failures,
-                "running": self._task is not None and not self._task.done()}
+        running = (self._thread is not None and self._thread.is_alive() if self.mode == "thread"
+                   else self._proc is not None and self._proc.returncode is None)
+        out = {"mode": self.mode, "cursor": self.cursor, "lag_events": self.lag, "running": running}
+        if self.mode == "thread":
+            out.update(batches=self.batches, failures=self.failures)
+        else:
+            out.update(pid=self._proc.pid if running else None, starts=self.starts)
+        return out
 
+    # -- life ------------------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="stats-projector")
+        self._stopping = False
+        if self.mode == "thread":
+            if self._thread is None:
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run_thread, name="stats-projector", daemon=True)
+                self._thread.start()
+        elif self._task is None:
+            self._task = asyncio.create_task(self._supervise(), name="stats-projector")
 
     async def stop(self) -> None:
+        self._stopping = True
+        if self._thread is not None:
+            self._stop.set()
+            await asyncio.to_thread(self._thread.join, 10)
+            self._thread = None
         if self._task is not None:
+            await self._stop_child()
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
             self._task = None
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conns is not None:
+                for c in self._conns:
+                    c.close()
+                self._conns = None
+        with self._status_lock:
+            if self._status_conn is not None:
+                self._status_conn.close()
+                self._status_conn = None
 
     async def catch_up(self) -> int:
-        """Apply every event committed so far (tests, and the reports' `fresh` read)."""
-        total = 0
-        while True:
-            n, self.cursor = await self.store.write(lambda conn: Change(step(conn, self.dims)))
-            self.batches += 1
-            total += n
-            if n < PAGE:
-                return total
+        """Apply every event committed so far; returns the new cursor."""
+        target = self.latest_seq()
+        if self.mode == "thread":
+            return await asyncio.to_thread(self._drain)
+        self._poke()
+        end = time.monotonic() + CATCH_UP_TIMEOUT_S
+        while (done := self.cursor) < target:
+            if time.monotonic() > end:
+                raise TimeoutError(f"the stats projector is at {done}, not {target}, after {CATCH_UP_TIMEOUT_S:g} s")
+            await asyncio.sleep(0.01)
+        return done
 
-    def _step_change(self, conn: sqlite3.Connection) -> Change:
-        return Change(step(conn, self.dims))
+    # -- in a thread -----------------------------------------------------------------------------------
+    def _connections(self) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+        if self._conns is None:
+            self._conns = (open_stats(self.stats_path), connect(self.db_path, readonly=True))
+        return self._conns
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                with self.bus.subscribe() as sub:
-                    while True:
-                        if self.bus.latest_seq > self.cursor or self.batches == 0:
-                            n, self.cursor = await self.store.write(self._step_change)
-                            self.batches += 1
-                            if n >= PAGE:
-                                await asyncio.sleep(0.05)   # more in the log: the hot changes go first
-                                continue
-                        e = await sub.queue.get()
-                        if e is None:
-                            break                       # fell behind the bus: subscribe again
-                        await asyncio.sleep(self.delay_s)   # gather a batch
-                        if not _drain(sub.queue):
-                            break
-            except asyncio.CancelledError:
-                raise
-            except Exception:           # the store refused the batch: nothing was applied; try again shortly
-                self.failures += 1
-                log.exception("stats projector: a batch failed; retrying")
-                await asyncio.sleep(2.0)
+    def step_now(self, limit: int = PAGE) -> tuple[int, int]:
+        """One batch of at most `limit` seqs, here and now, on the thread's connections (tests, scripts)."""
+        with self._lock:
+            conn, log_conn = self._connections()
+            return run_step(conn, log_conn, self.dims, limit)
 
+    def _drain(self) -> int:
+        """Batches until the log's end (under the lock: the thread's loop and a catch-up take turns)."""
+        with self._lock:
+            conn, log_conn = self._connections()
+            while True:
+                n, upto = run_step(conn, log_conn, self.dims)
+                self.batches += 1
+                if n < PAGE:
+                    return upto
+                if self._stop.is_set():
+                    return upto
 
-def _drain(q: asyncio.Queue) -> bool:
-    """Empty the subscription's queue; False when it says the bus dropped it."""
-    while not q.empty():
-        if q.get_nowait() is None:
-            return False
-    return True
+    def _run_thread(self) -> None:
+        done = -1
+        while not self._stop.is_set():
+            if self.latest_seq() != done:
+                try:
+                    done = self._drain()
+                except Exception:       # the stats database refused the batch: nothing applied; later again
+                    self.failures += 1
+                    done = -1
+                    log.exception("stats projector: a batch failed; retrying")
+                    self._stop.wait(2.0)
+            self._stop.wait(self.delay_s)
 
+    # -- in a child process ----------------------------------------------------------------------------
+    def _poke(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.returncode is None and proc.stdin is not None and not proc.stdin.is_closing():
+            proc.stdin.write(b"now\n")
 
-def rebuild(store: Store, dims: Dims, page: int = REBUILD_PAGE) -> tuple[int, float]:
-    """Drop the aggregates and replay the whole log; returns (events replayed, seconds)."""
-    t0 = time.monotonic()
-    total = 0
-    first = True
-    while True:
-        def run(conn, first=first) -> Change:
-            if first:
-                clear(conn)
-            return Change(step(conn, dims, page))
-        n, _ = store.write_sync(run)
-        first = False
-        total += n
-        if n < page:
-            return total, time.monotonic() - t0
+    async def _supervise(self) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = BACKOFF_START_S
+        while not self._stopping:
+            started = loop.time()
+            reason = await self._run_child()
+            if self._stopping:
+                return
+            if loop.time() - started >= STABLE_S:
+                backoff = BACKOFF_START_S
+            self.failures += 1
+            log.warning("stats projector process %s; starting it again in %.0f s (the statistics lag meanwhile)",
+                        reason, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+
+    async def _run_child(self) -> str:
+        try:
+            proc = await asyncio.create_subprocess_exec(*COMMAND, stdin=asyncio.subprocess.PIPE)
+        except OSError as exc:
+            return f"could not be started: {exc}"
+        self._proc, self.starts = proc, self.starts + 1
+        message = {**self._start_message(), "db": str(self.db_path), "stats": str(self.stats_path),
+                   "delay_s": self.delay_s}
+        proc.stdin.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+        code = await proc.wait()
+        return f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+
+    async def _stop_child(self) -> None:
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(Exception):
+            proc.stdin.close()              # the child ends its batch and exits at the end of its stdin
+        for ask in (None, proc.terminate, proc.kill):
+            if ask is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    ask()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 5.0 if ask is None else 2.0)
+                return

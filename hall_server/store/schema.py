@@ -392,8 +392,26 @@ def _v18(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM meta WHERE key='stats_seq'")
 
 
+def _v19(db: sqlite_utils.Database) -> None:
+    # The statistics moved to a database of their own (hall_server/stats/schema.py, stats.db beside this file): their
+    # projector no longer writes through this store's writer. It replays the log into the new file from seq 0.
+    for t in ("stats_ticket", "stats_tday", "stats_days", "stats_case", "stats_rating", "stats_complaint",
+              "stats_wstate", "stats_wtime", "stats_sday"):
+        db.execute(f"DROP TABLE IF EXISTS {t}")
+    db.execute("DELETE FROM meta WHERE key='stats_seq'")
+
+
+def _v20(db: sqlite_utils.Database) -> None:
+    # Commands from the district (issue 19, hall_server/rollup/commands.py): each command id, written in the same
+    # transaction as the case change it made (or its rejection), so that no command is ever applied twice
+    db.execute("CREATE TABLE applied_commands (id TEXT PRIMARY KEY, case_id INTEGER, action TEXT NOT NULL,"
+               " state TEXT NOT NULL CHECK (state IN ('applied','rejected')), seq INTEGER, result TEXT,"
+               " at TEXT NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
-                                                             _v11, _v12, _v13, _v14, _v15, _v16, _v17, _v18]
+                                                             _v11, _v12, _v13, _v14, _v15, _v16, _v17, _v18, _v19,
+                                                             _v20]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
