@@ -3,6 +3,7 @@ the result made ready and handed out (window, mail, locker); the case rows writt
 from __future__ import annotations
 
 import base64
+import hashlib
 import heapq
 import json
 import math
@@ -41,7 +42,9 @@ class Cases(SeederBase):
         self.open_cases[cid] = c
         if phone and t["contact"] is None:
             t["contact"] = cid
-        self._rec(c, recv, "received", clerk, "received", channel="window", missing=len(missing))
+        self._rec(c, recv, "received", clerk, "received", channel="window", missing=len(missing),
+                  departments=snap["deciders"], matter_name=snap["name"],
+                  query_hash=hashlib.sha256(c["query_code"].encode()).hexdigest())
         tt = recv + rng.uniform(30, 90)
         if rng.random() < .02:
             self._rec(c, tt, "refused", clerk, "refused", reason="不属于本机关职权范围", competent_organ=None)
