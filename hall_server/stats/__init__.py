@@ -1,7 +1,8 @@
 """Statistics and 考核 (issue 18): the figures the district bureau appraises windows and clerks by.
 
-Owns: the stats projector (projector.py, facts.py), which follows the event log and keeps fact and rollup tables
-(schema v16) up to date in one transaction with its cursor; the figures' names and definitions and the appraisal
+Owns: the statistics' own database, stats.db beside hall.db (schema.py), and the stats projector (projector.py:
+a thread, or in the server the child process worker.py; apply.py, facts.py), which follows the event log read-only
+and keeps fact and rollup tables up to date, each batch in one transaction with its cursor; the figures' names and definitions and the appraisal
 score (figures.py); the reports built from those tables (query.py, export.py); `onewindow stats rebuild`.
 
 May import: hall_server.store only. The hall's configuration reaches it as plain data (`Dims`: the matters' group,
