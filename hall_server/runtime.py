@@ -176,7 +176,7 @@ class Hall:
 
 def stats_dims(cfg: HallConfig, workdays: Callable) -> Dims:
     """What the statistics need of the configuration, as plain data."""
-    return Dims(tz=cfg.hall.timezone,
+    return Dims(tz=cfg.hall.timezone, rollover_hour=cfg.hall.rollover_hour,
                 matters={m.code: MatterDims(m.group, m.department or (m.deciders[0] if m.deciders else None),
                                             m.minutes * 60.0) for m in cfg.matters},
                 windows={w.number: w.name for w in cfg.windows}, groups={g.code: g.name for g in cfg.groups},

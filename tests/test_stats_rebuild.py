@@ -230,3 +230,29 @@ def test_the_servers_projector_is_a_process_of_its_own_restarted_when_killed_and
         wait(lambda: not alive(again["pid"]), "the orphaned projector to exit")
     finally:
         srv.kill()
+
+
+def test_a_ticket_issued_after_midnight_counts_on_the_service_day_of_its_queue(tmp_path):
+    """A 24-hour hall's day starts at its rollover hour (03:00): a ticket issued at 02:00 joined the queue of the day
+    before, and its figures are that day's — the day `GET /api/v1/health` says and the dashboard's today asks for."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hall_server.clock import service_day
+
+    shanghai = ZoneInfo(CFG.hall.timezone)
+    clock = FakeClock(datetime(2026, 3, 10, 2, 0, tzinfo=shanghai))
+    hall = Hall(CFG, tmp_path, clock)
+    try:
+        hall.store.write_sync(lambda c: hall.engine.issue(c, matter="SH-001", actor="staff"))
+        clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=shanghai))
+        hall.store.write_sync(lambda c: hall.engine.issue(c, matter="SH-001", actor="staff"))
+        hall.stats.projector.step_now()
+        conn = hall.stats.reader()
+        days = [r[0] for r in conn.execute("SELECT day FROM stats_ticket ORDER BY ticket_id")]
+        conn.close()
+        assert days == ["2026-03-09", "2026-03-10"]
+        assert service_day(datetime(2026, 3, 10, 2, 0, tzinfo=shanghai), CFG.hall.timezone,
+                           CFG.hall.rollover_hour).isoformat() == days[0]
+    finally:
+        hall.close()

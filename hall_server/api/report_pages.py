@@ -6,11 +6,10 @@ as filters — windows, matters, departments — and the hall's today (for the q
 hall's config and clock."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from ..clock import service_day
 from ..runtime import Hall
 from ..web.templates import render
 from .deps import get_hall
@@ -20,7 +19,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 def _context(hall: Hall) -> dict:
     cfg = hall.cfg
-    today = hall.clock.now().astimezone(ZoneInfo(cfg.hall.timezone)).date()
+    today = service_day(hall.clock.now(), cfg.hall.timezone, cfg.hall.rollover_hour)
     return {"cfg": cfg, "today": today.isoformat(), "windows": cfg.windows, "matters": cfg.matters,
             "departments": sorted({d for m in cfg.matters for d in m.deciders})}
 

@@ -23,11 +23,11 @@ The figures follow the event log within about a second (the projector's batch; `
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from ..accounts.auth import Principal
+from ..clock import service_day
 from ..errors import HallError
 from ..runtime import Hall
 from ..stats import export, figures
@@ -140,4 +140,4 @@ async def appraisal(month: str = Query(..., max_length=10, description="YYYY-MM"
 @router.get("/today", summary="Today's headline figures for the dashboard", responses={401: ERRORS[401],
             403: {"description": "role_forbidden: an account that does not see the dashboard"}})
 async def today(hall: Hall = Depends(get_hall), who: Principal = Depends(require(*WATCHERS))) -> dict:
-    return await hall.stats.today(hall.clock.now().astimezone(ZoneInfo(hall.cfg.hall.timezone)).date())
+    return await hall.stats.today(service_day(hall.clock.now(), hall.cfg.hall.timezone, hall.cfg.hall.rollover_hour))

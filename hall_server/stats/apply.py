@@ -55,7 +55,7 @@ def _apply(conn: sqlite3.Connection, dims: Dims, batch: _Batch, e: dict) -> None
     if kind.startswith("ticket."):
         facts.ticket_event(conn, e, dims, dirty)
     elif kind == "day.rolled_over":
-        facts.rolled_over(conn, e, dirty, dims.tz)
+        facts.rolled_over(conn, e, dirty, dims)
     elif kind.startswith("window."):
         facts.window_event(conn, e, dims)
     elif kind.startswith("case."):

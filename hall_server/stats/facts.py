@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ class MatterDims:
 class Dims:
     """What the stats need of the hall's configuration, as plain data (runtime.py builds it)."""
     tz: str = "Asia/Shanghai"
+    rollover_hour: int = 0          # the hall's day starts at this local hour (its tickets' service day)
     matters: dict[str, MatterDims] = field(default_factory=dict)
     windows: dict[int, str] = field(default_factory=dict)          # number → name
     groups: dict[str, str] = field(default_factory=dict)           # code → name
@@ -52,10 +53,13 @@ def local(at: str, tz: str) -> datetime:
     return datetime.fromisoformat(at).astimezone(_zone(tz))
 
 
-def when(at: str, tz: str) -> tuple[str, int, int]:
-    """(local date, local hour, ISO weekday) of a stored timestamp."""
+def when(at: str, tz: str, rollover_hour: int = 0) -> tuple[str, int, int]:
+    """(day, local hour, ISO weekday of the day) of a stored timestamp. The day is the hall's service day (the
+    local date, starting at the rollover hour: a ticket issued at 02:00 counts with the queue it joined, the day
+    before); with rollover_hour 0, the calendar date — the working-day figures of cases count by that."""
     t = local(at, tz)
-    return t.date().isoformat(), t.hour, t.isoweekday()
+    day = (t - timedelta(hours=rollover_hour)).date() if rollover_hour else t.date()
+    return day.isoformat(), t.hour, day.isoweekday()
 
 
 def _seconds(a: str, b: str) -> float:
@@ -76,7 +80,7 @@ def ticket_event(conn: sqlite3.Connection, e: dict, dims: Dims, dirty: set[str])
     kind, d = e["type"], e["data"]
     tid = d.get("ticket_id", e["ticket_id"])
     if kind == "ticket.issued":
-        day, hour, wd = when(e["at"], dims.tz)
+        day, hour, wd = when(e["at"], dims.tz, dims.rollover_hour)
         m = dims.matter(d["matter"])
         conn.execute(
             "INSERT OR REPLACE INTO stats_ticket (ticket_id, day, hour, wd, matter, grp, department, channel, status,"
@@ -113,23 +117,23 @@ def ticket_event(conn: sqlite3.Connection, e: dict, dims: Dims, dirty: set[str])
                      " expected_s=?, serving_at=NULL WHERE ticket_id=?", (to, m.group, m.department, m.expected_s, tid))
 
 
-def rolled_over(conn: sqlite3.Connection, e: dict, dirty: set[str], tz: str) -> None:
+def rolled_over(conn: sqlite3.Connection, e: dict, dirty: set[str], dims: Dims) -> None:
     """The engine expired every open ticket; the windows were closed."""
     open_ = "status IN ('waiting','called','serving')"         # read through the partial index stats_ticket_open
     for (day,) in conn.execute(f"SELECT DISTINCT day FROM stats_ticket INDEXED BY stats_ticket_open WHERE {open_}"):
         dirty.add(day)
     conn.execute(f"UPDATE stats_ticket INDEXED BY stats_ticket_open SET status='expired' WHERE {open_}")
     for w in conn.execute("SELECT window FROM stats_wstate").fetchall():
-        _window_to(conn, w[0], "closed", None, e["at"], tz)
+        _window_to(conn, w[0], "closed", None, e["at"], dims)
 
 
 # -- windows' time ------------------------------------------------------------------------------------------
-def _window_to(conn, number: int, state: str, clerk: str | None, at: str, tz: str) -> None:
+def _window_to(conn, number: int, state: str, clerk: str | None, at: str, dims: Dims) -> None:
     """Close the window's current open or paused span (added to the day it started) and start `state`."""
     cur = conn.execute("SELECT * FROM stats_wstate WHERE window=?", (number,)).fetchone()
     if cur is not None and cur["state"] in ("open", "paused") and cur["since"] < at:
         s = _seconds(cur["since"], at)
-        day = when(cur["since"], tz)[0]
+        day = when(cur["since"], dims.tz, dims.rollover_hour)[0]
         col = "open_s" if cur["state"] == "open" else "paused_s"
         conn.execute(f"INSERT INTO stats_wtime (day, window, clerk, {col}) VALUES (?,?,?,?)"
                      f" ON CONFLICT(day, window, clerk) DO UPDATE SET {col}={col}+excluded.{col}",
@@ -156,14 +160,14 @@ def window_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
     elif kind == "window.logout":
         clerk = None
         state = "paused" if state == "open" else state
-    _window_to(conn, number, state, clerk, e["at"], dims.tz)
+    _window_to(conn, number, state, clerk, e["at"], dims)
 
 
 def away_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
     d = e["data"]
     if d.get("kind") != "away" or d.get("window") is None:
         return
-    day = when(e["at"], dims.tz)[0]
+    day = when(e["at"], dims.tz, dims.rollover_hour)[0]
     conn.execute("INSERT INTO stats_wtime (day, window, clerk, away_events) VALUES (?,?,?,1)"
                  " ON CONFLICT(day, window, clerk) DO UPDATE SET away_events=away_events+1",
                  (day, d["window"], d.get("clerk") or ""))
@@ -174,7 +178,7 @@ def case_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
     kind, d = e["type"], e["data"]
     cid = d.get("case", e["case_id"])
     if kind == "case.received":
-        day, hour, wd = when(e["at"], dims.tz)
+        day, hour, wd = when(e["at"], dims.tz, dims.rollover_hour)
         m = dims.matter(d.get("matter"))
         conn.execute("INSERT OR REPLACE INTO stats_case (case_id, day, hour, wd, window, clerk, matter, grp,"
                      " department, channel, kind, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -189,13 +193,13 @@ def case_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
         return
     sets: dict = {"status": d.get("status", row["status"])}
     if kind == "case.accepted":
-        sets.update(accepted=1, accept_day=when(e["at"], dims.tz)[0])
+        sets.update(accepted=1, accept_day=when(e["at"], dims.tz)[0])   # calendar dates: working days count by them
     elif kind == "case.supplement_requested":
         sets["supplemented"] = 1
     elif kind == "case.refused":
         sets["refused"] = 1
     elif kind == "case.decided":
-        day = when(e["at"], dims.tz)[0]
+        day = when(e["at"], dims.tz)[0]          # a calendar date, as accept_day: the working days between them
         start = row["accept_day"] or row["day"]
         a, b = date.fromisoformat(start), date.fromisoformat(day)
         try:
@@ -215,7 +219,7 @@ def case_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
 def rating_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
     kind, d = e["type"], e["data"]
     if kind == "evaluation.recorded":
-        day, hour, wd = when(e["at"], dims.tz)
+        day, hour, wd = when(e["at"], dims.tz, dims.rollover_hour)
         m = dims.matter(d.get("matter"))
         conn.execute("INSERT OR REPLACE INTO stats_rating (evaluation_id, day, hour, wd, window, clerk, matter, grp,"
                      " department, channel, level) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -230,7 +234,7 @@ def rating_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
     elif kind in ("badrating.verified", "badrating.recheck_failed"):
         conn.execute("UPDATE stats_rating SET rectify_due=? WHERE badrating_id=?", (d.get("due"), rid))
     elif kind == "badrating.rectified":
-        day = when(e["at"], dims.tz)[0]
+        day = when(e["at"], dims.tz, dims.rollover_hour)[0]
         conn.execute("UPDATE stats_rating SET rectified_on_time=CASE WHEN rectify_due IS NULL OR ?<=rectify_due"
                      " THEN 1 ELSE 0 END WHERE badrating_id=?", (day, rid))
     elif kind == "badrating.appeal_upheld":
@@ -244,7 +248,7 @@ def complaint_event(conn: sqlite3.Connection, e: dict, dims: Dims) -> None:
     if cid is None:
         return
     if kind == "complaint.registered":
-        day, hour, wd = when(e["at"], dims.tz)
+        day, hour, wd = when(e["at"], dims.tz, dims.rollover_hour)
         m = dims.matter(d.get("matter"))
         conn.execute("INSERT OR REPLACE INTO stats_complaint (complaint_id, day, hour, wd, window, matter, grp,"
                      " department, channel, class) VALUES (?,?,?,?,?,?,?,?,?,?)",

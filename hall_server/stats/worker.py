@@ -23,11 +23,13 @@ from typing import Any
 from .facts import Dims, MatterDims
 
 log = logging.getLogger("hall_server.stats.worker")
+NICE = 10
 
 
 def start_message(dims: Dims, calendar: dict | None) -> dict[str, Any]:
     """What the child needs of the hall, as JSON: the dimensions and the administrator's calendar table."""
-    return {"dims": {"tz": dims.tz, "windows": {str(k): v for k, v in dims.windows.items()}, "groups": dims.groups,
+    return {"dims": {"tz": dims.tz, "rollover_hour": dims.rollover_hour,
+                     "windows": {str(k): v for k, v in dims.windows.items()}, "groups": dims.groups,
                      "matter_names": dims.matter_names,
                      "matters": {k: [m.group, m.department, m.expected_s] for k, m in dims.matters.items()}},
             "calendar": calendar}
@@ -44,7 +46,8 @@ def dims_of(message: dict[str, Any]) -> Dims:
                                 holidays=tuple(date.fromisoformat(x) for x in cal.get("holidays", ())),
                                 workdays=tuple(date.fromisoformat(x) for x in cal.get("workdays", ())))
         workdays = WorkCalendar(table).working_days_between      # type: ignore[arg-type]
-    return Dims(tz=d["tz"], windows={int(k): v for k, v in d["windows"].items()}, groups=d["groups"],
+    return Dims(tz=d["tz"], rollover_hour=int(d.get("rollover_hour", 0)),
+                windows={int(k): v for k, v in d["windows"].items()}, groups=d["groups"],
                 matter_names=d["matter_names"], matters={k: MatterDims(*v) for k, v in d["matters"].items()},
                 workdays=workdays)
 
@@ -87,6 +90,12 @@ def run(message: dict[str, Any], stdin) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        # the statistics may lag; tickets and calls may not: on a busy machine the scheduler serves the hall's server
+        # (and kiosks, screens) first, and the projector catches up in the time they leave
+        os.nice(NICE)
+    except OSError:
+        pass
     first = sys.stdin.buffer.readline()
     if not first:
         return 0
