@@ -1,4 +1,5 @@
-"""`onewindow` command line: serve a hall, check a configuration, diagnose a hall's devices, rebuild the statistics."""
+"""`onewindow` command line: serve a hall, check a configuration, diagnose a hall's devices, rebuild the statistics;
+`onewindow district serve|rebuild`: the district service over the halls' shipped events (issue 19)."""
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,20 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--seed", type=int, default=1)
     seed.add_argument("--end", default="2026-11-30", help="the year's last day (YYYY-MM-DD)")
     seed.add_argument("--days", type=int, default=365)
+    # `onewindow district <command>`: the district service (hall_server/district/), on the halls' PostgreSQL
+    district = sub.add_parser("district", help="the district service: every hall's shipped events (issue 19)")
+    district_sub = district.add_subparsers(dest="district_command", required=True)
+    dserve = district_sub.add_parser("serve", help="run the district service and its /district board")
+    dserve.add_argument("--db", required=True, metavar="URL",
+                        help="the district's PostgreSQL (the halls' [rollup] url)")
+    dserve.add_argument("--host", default="127.0.0.1")
+    dserve.add_argument("--port", type=int, default=8200)
+    dserve.add_argument("--offline-after-s", type=float, default=30.0, metavar="SECONDS",
+                        help="a hall not heard from for this long is shown offline")
+    dserve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    drebuild = district_sub.add_parser("rebuild", help="empty the district's projections and replay every shipped "
+                                       "event into them")
+    drebuild.add_argument("--db", required=True, metavar="URL", help="the district's PostgreSQL")
     args, rest = parser.parse_known_args(argv)
     if args.command == "diagnose":
         from .diagnose.cli import main as diagnose
@@ -51,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args.paths)
     if args.command == "stats":
         return _stats(args)
+    if args.command == "district":
+        from .district.cli import main as district_main
+
+        return district_main(args)
     return _serve(args)
 
 
