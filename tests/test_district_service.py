@@ -67,14 +67,16 @@ def start_hall(data_dir: Path, name: str, clock, url: str) -> TestClient:
         h.ensure_admin()
     c = TestClient(create_app(h))
     c.__enter__()
-    c.hall = h
+    c.hall, c.running = h, True
     r = c.post("/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
     c.admin = {"Authorization": f"Bearer {r.json()['token']}"}
     return c
 
 
 def stop_hall(c: TestClient) -> None:
-    c.__exit__(None, None, None)
+    if c.running:
+        c.running = False
+        c.__exit__(None, None, None)
 
 
 def login(c: TestClient, username: str, role: str, **extra) -> dict:

@@ -127,20 +127,36 @@ async def district_events(ws: WebSocket) -> None:
     listens again; a heartbeat every 10 s. The page reads the JSON routes again on each."""
     hub = ws.app.state.district.hub
     await ws.accept()
+    gone = asyncio.get_running_loop().create_task(_until_closed(ws))   # a closed page ends this at once
     with hub.subscribe() as q:
-        await ws.send_json({"type": "hello"})
         try:
-            while True:
-                try:
-                    msg = await asyncio.wait_for(q.get(), HEARTBEAT_S)
-                except TimeoutError:
-                    msg = {"type": "heartbeat"}
-                await ws.send_json(msg)
+            await ws.send_json({"type": "hello"})
+            while not gone.done():
+                got = asyncio.ensure_future(q.get())
+                await asyncio.wait({got, gone}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED)
+                if gone.done():
+                    got.cancel()
+                    break
+                if got.done():
+                    await ws.send_json(got.result())
+                else:
+                    got.cancel()
+                    await ws.send_json({"type": "heartbeat"})
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            gone.cancel()
             with contextlib.suppress(RuntimeError):
                 await ws.close()
+
+
+async def _until_closed(ws: WebSocket) -> None:
+    """Reads (and ignores) what the page sends until it goes away."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return
 
 
 @router.get("/district", response_class=HTMLResponse, include_in_schema=False)
