@@ -34,6 +34,7 @@ from .api import (
     lockers,
     office,
     outbox,
+    remote_cases,
     report_pages,
     screen,
     seats,
@@ -69,7 +70,7 @@ def create_app(hall_rt: Hall) -> FastAPI:
     for module in (hall, tickets, windows, events, accounts, health, devices, identity, announcements, screen,
                    dashboard, terminal, kiosks, seats, cases, office, case_pages, case_notices,
                    outbox, courier, handout, lockers, evaluations, feedback_pages, complaints,
-                   complaint_pages, report_pages, stats):
+                   complaint_pages, report_pages, stats, remote_cases):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

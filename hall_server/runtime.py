@@ -104,9 +104,19 @@ class Hall:
         self.bus.latest_seq = last_seq(self.store.read)
         # issue 19: the event log shipped to the district's PostgreSQL — only with [rollup] (psycopg imported then)
         self.rollup = None
+        self.commands = self.remote_cases = None
         if cfg.rollup is not None:
+            from .cases.remote import apply_command
+            from .cases.service import ACTIONS
+            from .rollup.commands import CommandRunner
+            from .rollup.remote_cases import RemoteCases
             from .rollup.shipper import Shipper, hall_info
             self.rollup = Shipper(cfg.rollup, hall_info(cfg), self.store.path, self.bus, self.clock.now)
+            # cases across levels: the district's commands for this hall's cases, applied once each here; and
+            # other halls' cases (their departments' worklists at the district centre, the 跨域 query) read there
+            self.commands = CommandRunner(cfg.rollup, cfg.hall.code,
+                                          lambda cmd: apply_command(self.store, self.cases.ctx, ACTIONS, cmd))
+            self.remote_cases = RemoteCases(cfg.rollup, cfg.hall.code)
 
     def _sync_windows(self, conn) -> Change:
         for w in self.cfg.windows:
@@ -133,10 +143,13 @@ class Hall:
         self.stats.start()
         if self.rollup is not None:
             self.rollup.start()
+            self.commands.start()
 
     async def stop(self) -> None:
         if self.rollup is not None:
+            await self.commands.stop()
             await self.rollup.stop()
+            self.remote_cases.close()
         await self.stats.stop()
         await self.lockers.stop()
         await self.sms.stop()

@@ -18,6 +18,7 @@ from ..errors import NotFound
 from ..runtime import Hall
 from ..web.templates import render
 from .deps import get_hall
+from .remote_cases import remote_public
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -156,6 +157,9 @@ async def case_status_page(request: Request, query_code: str, hall: Hall = Depen
         status = hall.cases.public(query_code) if 8 <= len(query_code) <= 40 else None
     except NotFound:
         status = None
+    if status is None and 8 <= len(query_code) <= 40:      # 跨域: another hall's case, with [rollup]
+        found = await remote_public(hall, query_code=query_code)
+        status = found[0] if found else None
     if status is None:
         return render(request, "case_status.html", {**context, "c": None}, status_code=404)
     return render(request, "case_status.html", {**context, "c": view(status, hall)})

@@ -34,6 +34,7 @@ from .case_models import (
     SuspendRequest,
 )
 from .deps import get_hall, require
+from .remote_cases import remote_public
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 READERS = ("clerk", "department", "supervisor", "technician")
@@ -120,7 +121,13 @@ async def list_cases(status: str | None = Query(None, max_length=200, descriptio
 @router.get("/case-status/{query_code}", response_model=CaseStatusOut,
             summary="Public: a case's steps and due date by its query code (no name, phone or ID number)")
 async def case_status(query_code: str = Path(min_length=8, max_length=40), hall: Hall = Depends(get_hall)) -> dict:
-    return hall.cases.public(query_code)
+    try:
+        return hall.cases.public(query_code)
+    except NotFound:
+        found = await remote_public(hall, query_code=query_code)    # 跨域: another hall's case, with [rollup]
+        if not found:
+            raise
+        return found[0]
 
 
 @router.post("/case-lookup", summary="The kiosk's self-service query: by number, query code or ID-card swipe")
@@ -138,7 +145,10 @@ async def case_lookup(body: LookupRequest, hall: Hall = Depends(get_hall),
     if not (body.number or body.query_code or citizen):
         raise Unprocessable("lookup_empty", "请输入办件编号或查询码，或刷身份证",
                             "give a case `number`, a `query_code`, or a `swipe`")
-    return {"cases": hall.cases.lookup(number=body.number, query_code=body.query_code, citizen_hash=citizen)}
+    found = hall.cases.lookup(number=body.number, query_code=body.query_code, citizen_hash=citizen)
+    if not found and not citizen:           # 跨域: another hall's case by number or code (only with [rollup])
+        found = await remote_public(hall, number=body.number, query_code=body.query_code)
+    return {"cases": found}
 
 
 @router.get("/calendar/due", summary="The due date N working days after a date (day 1: the first working day after)")

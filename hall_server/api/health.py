@@ -44,6 +44,7 @@ async def health(hall: Hall = Depends(get_hall)) -> dict:
     }
     if hall.rollup is not None:     # issue 19: shipping to the district; a warning in it, never a failed health
         out["rollup"] = hall.rollup.status(read)
+        out["rollup"]["commands"] = hall.commands.status()      # the district's commands for this hall's cases
     return out
 
 
